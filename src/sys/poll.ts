@@ -1,0 +1,160 @@
+// Waits on raw fds that Node's event loop cannot watch (listening sockets the
+// launcher must never accept on, unix datagram sockets): one poll(2) at a time
+// runs off the main thread as a koffi async call; an eventfd wakes it whenever
+// the set changes. Callbacks run on the main thread.
+import koffi from 'koffi';
+import { libc, check, close, write, read, lastErrno, E, sysError } from './libc.js';
+
+const pollFn = libc.func('int poll(_Inout_ void *fds, unsigned long nfds, int timeout)');
+const eventfdFn = libc.func('int eventfd(unsigned int initval, int flags)');
+
+export const POLLIN = 0x001;
+export const POLLPRI = 0x002;
+export const POLLOUT = 0x004;
+export const POLLERR = 0x008;
+export const POLLHUP = 0x010;
+export const POLLNVAL = 0x020;
+
+const EFD_CLOEXEC = 0o2000000;
+const EFD_NONBLOCK = 0o4000;
+const POLLFD_SIZE = 8; // struct pollfd { int fd; short events; short revents; }
+
+/** Called with the revents poll reported for the fd. */
+export type ReadyCallback = (revents: number) => void;
+
+export interface Watch {
+  readonly fd: number;
+  /** Stop watching; safe to call twice, and from inside the callback. */
+  cancel(): void;
+}
+
+interface Entry {
+  fd: number;
+  events: number;
+  callback: ReadyCallback;
+  oneshot: boolean;
+  cancelled: boolean;
+}
+
+/**
+ * A set of fds watched for readiness. Level-triggered: a persistent watch's
+ * callback must consume what made the fd ready (accept, recv) or it is called
+ * again on the next round. A oneshot watch is cancelled before its callback
+ * runs (on-demand start uses it: the launcher never accepts, the child does).
+ * Close an fd only after cancelling its watch.
+ */
+export class FdWatcher {
+  private readonly entries = new Set<Entry>();
+  private readonly wakeFd: number;
+  private inFlight = false;
+  private stopped = false;
+  private readonly wakeBuf = Buffer.alloc(8);
+
+  constructor() {
+    this.wakeFd = check(eventfdFn(0, EFD_CLOEXEC | EFD_NONBLOCK), 'eventfd');
+  }
+
+  /** Watch fd for `events` (default POLLIN). */
+  watch(fd: number, callback: ReadyCallback, options: { events?: number; oneshot?: boolean } = {}): Watch {
+    if (this.stopped) throw new Error('FdWatcher is stopped');
+    const entry: Entry = { fd, events: options.events ?? POLLIN, callback, oneshot: options.oneshot ?? false, cancelled: false };
+    this.entries.add(entry);
+    this.rearm();
+    return {
+      fd,
+      cancel: () => {
+        if (entry.cancelled) return;
+        entry.cancelled = true;
+        this.entries.delete(entry);
+        this.rearm();
+      },
+    };
+  }
+
+  /** Number of live watches (for tests and status). */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** Cancel every watch and release the eventfd once the poll in flight returns. */
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const e of this.entries) e.cancelled = true;
+    this.entries.clear();
+    if (this.inFlight) this.wake();
+    else close(this.wakeFd);
+  }
+
+  private wake(): void {
+    const one = Buffer.alloc(8);
+    one.writeBigUInt64LE(1n);
+    write(this.wakeFd, one);
+  }
+
+  /** Start a poll round, or interrupt the one in flight so it sees the new set. */
+  private rearm(): void {
+    if (this.stopped) return;
+    if (this.inFlight) {
+      this.wake();
+      return;
+    }
+    if (this.entries.size === 0) return;
+    const round = [...this.entries];
+    const fds = Buffer.alloc(POLLFD_SIZE * (round.length + 1));
+    fds.writeInt32LE(this.wakeFd, 0);
+    fds.writeInt16LE(POLLIN, 4);
+    round.forEach((e, i) => {
+      fds.writeInt32LE(e.fd, POLLFD_SIZE * (i + 1));
+      fds.writeInt16LE(e.events, POLLFD_SIZE * (i + 1) + 4);
+    });
+    this.inFlight = true;
+    pollFn.async(fds, round.length + 1, -1, (err: unknown, ret: number) => {
+      this.inFlight = false;
+      if (this.stopped) {
+        close(this.wakeFd);
+        return;
+      }
+      if (err || ret < 0) {
+        // EINTR is routine (signals); anything else would spin, so say so once and retry.
+        const errno = err ? -1 : lastErrno();
+        if (errno !== E.EINTR && errno !== -1) {
+          process.emitWarning(sysError('poll', errno).message + ', retrying');
+        }
+        setImmediate(() => this.rearm());
+        return;
+      }
+      if ((fds.readInt16LE(6) & POLLIN) !== 0) read(this.wakeFd, this.wakeBuf);
+      round.forEach((e, i) => {
+        const revents = fds.readInt16LE(POLLFD_SIZE * (i + 1) + 6);
+        if (revents === 0 || e.cancelled) return;
+        if (e.oneshot) {
+          e.cancelled = true;
+          this.entries.delete(e);
+        }
+        try {
+          e.callback(revents);
+        } catch (error) {
+          process.emitWarning(`fd watcher callback for fd ${e.fd} threw: ${String(error)}, ignoring`);
+        }
+      });
+      this.rearm();
+    });
+  }
+}
+
+let shared: FdWatcher | undefined;
+
+/** The process-wide watcher (one poll thread for the whole launcher). */
+export function fdWatcher(): FdWatcher {
+  shared ??= new FdWatcher();
+  return shared;
+}
+
+/** Stop the process-wide watcher so the process can exit. */
+export function stopFdWatcher(): void {
+  shared?.stop();
+  shared = undefined;
+}
+
+export { koffi };

@@ -1,0 +1,14 @@
+import { defineConfig } from 'vitest/config';
+
+// Tests mirror src/; test/e2e drives the built CLI (npm test builds first).
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    // End-to-end tests start real launchers and services on a 2-core machine:
+    // keep parallelism modest so deadlines measure the product, not the box.
+    maxWorkers: 2,
+    reporters: ['default'],
+  },
+});
