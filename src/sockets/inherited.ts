@@ -1,0 +1,130 @@
+// Sockets the launcher itself inherited by socket activation (systemd, podman,
+// systemd-socket-activate): parsed exactly as libsystemd's sd_listen_fds_with_names()
+// does, then handed out by name to units that say `listen = "fd:NAME"`.
+import { close, setCloexec } from '../sys/libc.js';
+import { isFdOpen } from '../sys/fds.js';
+
+/** SD_LISTEN_FDS_START: the first passed fd, by the protocol. */
+export const LISTEN_FDS_START = 3;
+
+/** One inherited fd and its LISTEN_FDNAMES entry ("unknown" when unnamed, like systemd). */
+export interface InheritedFd {
+  readonly fd: number;
+  readonly name: string;
+}
+
+/** The outcome of reading LISTEN_* without touching any fd: what to take, and why not. */
+export interface ListenEnv {
+  readonly fds: readonly InheritedFd[];
+  /** Non-fatal problems, each ending in ", ignoring" (systemd's wording). */
+  readonly warnings: readonly string[];
+}
+
+/** Plain decimal only: "7" and "07" parse; "7x", "", "-1", " 7" do not. */
+function parseDecimal(text: string): number | undefined {
+  if (!/^\d{1,9}$/.test(text)) return undefined;
+  return Number(text);
+}
+
+/**
+ * Reads LISTEN_PID / LISTEN_FDS / LISTEN_FDNAMES the way sd_listen_fds_with_names()
+ * does: no LISTEN_PID or one that is not `pid` → nothing (it was meant for another
+ * process); an invalid number, or a name count that differs from the fd count →
+ * nothing, with a warning. Pure: no fd is touched, env is not changed.
+ */
+export function parseListenEnv(env: NodeJS.ProcessEnv, pid: number): ListenEnv {
+  const listenPid = env.LISTEN_PID;
+  const listenFds = env.LISTEN_FDS;
+  if (listenPid === undefined) {
+    if (listenFds !== undefined) return ignored(`LISTEN_FDS=${listenFds} without LISTEN_PID`);
+    return { fds: [], warnings: [] };
+  }
+  const owner = parseDecimal(listenPid);
+  if (owner === undefined || owner === 0) return ignored(`invalid LISTEN_PID=${JSON.stringify(listenPid)}`);
+  // Not ours: systemd set it for a parent (a shell wrapper, say) whose fds we still hold. Quietly nothing.
+  if (owner !== pid) return { fds: [], warnings: [] };
+  if (listenFds === undefined) return { fds: [], warnings: [] };
+  const count = parseDecimal(listenFds);
+  // sd_listen_fds() refuses 0 as well: a manager never passes "no fds" this way.
+  if (count === undefined || count === 0) return ignored(`invalid LISTEN_FDS=${JSON.stringify(listenFds)}`);
+
+  let names: string[];
+  const rawNames = env.LISTEN_FDNAMES;
+  // An empty LISTEN_FDNAMES splits into no names at all in libsystemd, so it means "unnamed".
+  if (rawNames === undefined || rawNames === '') {
+    names = Array.from({ length: count }, () => 'unknown');
+  } else {
+    names = rawNames.split(':');
+    if (names.length !== count) {
+      return ignored(`LISTEN_FDNAMES has ${names.length} names for LISTEN_FDS=${count}`);
+    }
+  }
+  return { fds: names.map((name, i) => ({ fd: LISTEN_FDS_START + i, name })), warnings: [] };
+}
+
+function ignored(what: string): ListenEnv {
+  return { fds: [], warnings: [`${what}, ignoring`] };
+}
+
+/**
+ * The launcher's inherited sockets. Each fd is taken at most once; a name may
+ * repeat (several fds named "web"), and then `take` hands them out in fd order.
+ * Ownership: a taken fd belongs to the taker; the rest belong to this object
+ * until closeUnused().
+ */
+export class InheritedFds {
+  private readonly untaken: InheritedFd[];
+  /** Problems found while reading the environment, for the caller to log. */
+  readonly warnings: readonly string[];
+
+  constructor(fds: readonly InheritedFd[], warnings: readonly string[] = []) {
+    this.untaken = [...fds].sort((a, b) => a.fd - b.fd);
+    this.warnings = warnings;
+  }
+
+  /** The lowest untaken fd named `name`, now the caller's; undefined when none is left. */
+  take(name: string): number | undefined {
+    const index = this.untaken.findIndex((entry) => entry.name === name);
+    if (index < 0) return undefined;
+    const [entry] = this.untaken.splice(index, 1);
+    return entry?.fd;
+  }
+
+  /** Names of the fds not taken yet, in fd order (a repeated name repeats). */
+  names(): string[] {
+    return this.untaken.map((entry) => entry.name);
+  }
+
+  /** Closes every fd nobody took, calling `warn` once per fd with its number and name. */
+  closeUnused(warn: (message: string) => void): void {
+    for (const entry of this.untaken.splice(0)) {
+      warn(`inherited socket fd ${entry.fd} (name "${entry.name}") is used by no unit, closing it`);
+      close(entry.fd);
+    }
+  }
+}
+
+/**
+ * Takes the sockets passed to process `pid` by LISTEN_FDS: marks them
+ * close-on-exec (so they reach a service only when passed on purpose) and deletes
+ * LISTEN_PID / LISTEN_FDS / LISTEN_FDNAMES from `env` whatever their values were,
+ * as sd_listen_fds(unset_environment=1) does, so services never see stale ones.
+ * An announced fd that is not open is skipped with a warning. Call it once, early.
+ */
+export function takeInheritedFds(env: NodeJS.ProcessEnv = process.env, pid: number = process.pid): InheritedFds {
+  const parsed = parseListenEnv(env, pid);
+  delete env.LISTEN_PID;
+  delete env.LISTEN_FDS;
+  delete env.LISTEN_FDNAMES;
+  const warnings = [...parsed.warnings];
+  const open: InheritedFd[] = [];
+  for (const entry of parsed.fds) {
+    if (!isFdOpen(entry.fd)) {
+      warnings.push(`LISTEN_FDS names fd ${entry.fd} ("${entry.name}") but it is not open, ignoring`);
+      continue;
+    }
+    setCloexec(entry.fd, true);
+    open.push(entry);
+  }
+  return new InheritedFds(open, warnings);
+}

@@ -1,0 +1,156 @@
+// Process-level syscalls the launcher needs as PID 1 or subreaper: prctl for the
+// child-subreaper bit, waitpid(WNOHANG) for one known pid, and /proc readers that
+// list this process's direct children and their states without reaping anything.
+import { readFileSync, readdirSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
+import { libc, check, lastErrno, sysError, E } from './libc.js';
+
+const prctlFn = libc.func('int prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long arg4, unsigned long arg5)');
+const prctlGetFn = libc.func('int prctl(int option, _Out_ int *arg2, unsigned long arg3, unsigned long arg4, unsigned long arg5)');
+const waitpidFn = libc.func('int waitpid(int pid, _Out_ int *wstatus, int options)');
+const getpidFn = libc.func('int getpid(void)');
+
+const PR_SET_CHILD_SUBREAPER = 36;
+const PR_GET_CHILD_SUBREAPER = 37;
+const WNOHANG = 1;
+
+/** How a reaped process ended: exactly one of code/signal is non-null (like ExitStatus). */
+export interface WaitResult {
+  readonly pid: number;
+  /** The raw wait status, for logs. */
+  readonly status: number;
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
+/**
+ * Makes orphaned descendants re-parent to this process instead of PID 1
+ * (prctl PR_SET_CHILD_SUBREAPER). Inherited by nothing: only this process.
+ * Throws LAUNCHER_SYSCALL on failure (e.g. a kernel without the feature).
+ */
+export function setChildSubreaper(): void {
+  check(prctlFn(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), 'prctl(PR_SET_CHILD_SUBREAPER)');
+}
+
+/** Whether this process is currently a child subreaper. */
+export function isChildSubreaper(): boolean {
+  const out = [0];
+  check(prctlGetFn(PR_GET_CHILD_SUBREAPER, out, 0, 0, 0), 'prctl(PR_GET_CHILD_SUBREAPER)');
+  return out[0] !== 0;
+}
+
+/** getpid(2) straight from the kernel (inside a pid namespace as PID 1 this is 1). */
+export function getpid(): number {
+  return getpidFn() as number;
+}
+
+const signalNames = new Map<number, NodeJS.Signals>(
+  Object.entries(osConstants.signals).map(([name, value]) => [value, name as NodeJS.Signals]),
+);
+
+/** Splits a wait status into exit code or terminating signal (WIFEXITED / WTERMSIG). */
+export function decodeWaitStatus(status: number): { code: number | null; signal: NodeJS.Signals | null } {
+  const termsig = status & 0x7f;
+  if (termsig === 0) return { code: (status >> 8) & 0xff, signal: null };
+  return { code: null, signal: signalNames.get(termsig) ?? (`SIG${termsig}` as NodeJS.Signals) };
+}
+
+/**
+ * waitpid(pid, WNOHANG): reaps `pid` if it has ended and returns how; null when it
+ * is still running or is not our child (ECHILD: someone else reaped it already).
+ * Other failures throw LAUNCHER_SYSCALL. Only ever call it with a pid nobody else
+ * (libuv) waits for, or that waiter loses the exit status.
+ */
+export function waitpidNoHang(pid: number): WaitResult | null {
+  if (!Number.isInteger(pid) || pid <= 0) {
+    // waitpid(0 or -1) would reap any child, including libuv's: never allow it here.
+    throw sysError('waitpid', E.EINVAL, { pid });
+  }
+  const out = [0];
+  for (;;) {
+    const ret = waitpidFn(pid, out, WNOHANG) as number;
+    if (ret > 0) {
+      const status = out[0] ?? 0;
+      return { pid: ret, status, ...decodeWaitStatus(status) };
+    }
+    if (ret === 0) return null;
+    const errno = lastErrno();
+    if (errno === E.EINTR) continue;
+    if (errno === E.ECHILD) return null;
+    throw sysError('waitpid', errno, { pid });
+  }
+}
+
+/** One line of /proc/<pid>/stat, the fields the reaper needs. */
+export interface ProcStat {
+  readonly pid: number;
+  readonly comm: string;
+  /** R, S, D, Z (zombie), T, t, X, I, ... */
+  readonly state: string;
+  readonly ppid: number;
+}
+
+/** Reads /proc/<pid>/stat; undefined when the process is gone (or fully reaped). */
+export function readProcStat(pid: number | 'self'): ProcStat | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  } catch {
+    return undefined;
+  }
+  // comm may hold spaces and parentheses: it runs from the first '(' to the LAST ')'.
+  const open = text.indexOf('(');
+  const close = text.lastIndexOf(')');
+  if (open < 0 || close < open) return undefined;
+  const rest = text.slice(close + 2).split(' ');
+  return {
+    pid: Number(text.slice(0, open).trim()),
+    comm: text.slice(open + 1, close),
+    state: rest[0] ?? '?',
+    ppid: Number(rest[1]),
+  };
+}
+
+/**
+ * The pids of this process's direct children (every thread's, since a child
+ * belongs to the thread that forked it and orphans join any live thread).
+ * Uses /proc/self/task/<tid>/children; on kernels without it, scans /proc for ppid.
+ */
+export function childPids(): number[] {
+  const pids = new Set<number>();
+  let tids: string[];
+  try {
+    tids = readdirSync('/proc/self/task');
+  } catch {
+    tids = [];
+  }
+  let sawChildrenFile = false;
+  for (const tid of tids) {
+    let text: string;
+    try {
+      text = readFileSync(`/proc/self/task/${tid}/children`, 'latin1');
+    } catch {
+      continue; // the thread ended, or CONFIG_PROC_CHILDREN is off
+    }
+    sawChildrenFile = true;
+    for (const word of text.split(' ')) if (word.trim()) pids.add(Number(word));
+  }
+  if (!sawChildrenFile) return childPidsByScan();
+  return [...pids];
+}
+
+function childPidsByScan(): number[] {
+  const self = getpid();
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = readProcStat(Number(entry));
+    if (stat?.ppid === self) pids.push(stat.pid);
+  }
+  return pids;
+}
+
+/** Direct children that have exited and wait to be reaped (state Z). */
+export function zombieChildPids(): number[] {
+  return childPids().filter((pid) => readProcStat(pid)?.state === 'Z');
+}
