@@ -1,0 +1,142 @@
+// The launcher's NOTIFY_SOCKET: an AF_UNIX datagram socket with SO_PASSCRED,
+// drained on the fd watcher, that turns each sd_notify datagram into a
+// NotifyMessage carrying the sender's pid. It checks the datagram itself
+// (size, NUL bytes, credentials) exactly as systemd does; deciding whether
+// the pid belongs to the service is the supervisor's job.
+import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
+import { LauncherError, isLauncherError } from '../errors.js';
+import { close } from '../sys/libc.js';
+import { fdWatcher, type Watch } from '../sys/poll.js';
+import { AF_UNIX } from '../sys/sockaddr.js';
+import { bind, socket, setsockoptInt, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK, SOL_SOCKET, SO_PASSCRED } from '../sys/socket.js';
+import { recvWithCredentials, unixAddress, type ReceivedDatagram } from '../sys/dgram.js';
+import type { NotifyMessage } from './contract.js';
+
+/** systemd's NOTIFY_BUFFER_MAX: a longer datagram is ignored whole. */
+export const NOTIFY_MAX_BYTES = 4096;
+/** Datagrams read per wake-up; the watch is level-triggered, so the rest wait for the next round. */
+const DRAIN_BATCH = 256;
+
+export interface NotifyHandlers {
+  /** A well-formed datagram; the supervisor attributes it by msg.pid. */
+  onMessage(msg: NotifyMessage): void;
+  /** A datagram dropped here (too long, NUL byte, no credentials), with the sender's pid (0 if unknown). */
+  onIgnored?(reason: string, pid: number): void;
+}
+
+export interface NotifySocket {
+  /** The value for a service's NOTIFY_SOCKET: the absolute path or "@name". */
+  readonly address: string;
+  /** Stop watching, close the fd, remove the socket file; idempotent. */
+  close(): void;
+}
+
+/**
+ * Binds a notify socket at `address` (absolute path or "@abstract") and
+ * delivers datagrams to `handlers` on the main thread until close().
+ *
+ * A path socket replaces a stale socket file left at that path (a previous
+ * launcher that died); any other kind of file there is an error. Its mode is
+ * 0777 like systemd's /run/systemd/notify, so services running as another
+ * `user` can send to it: sending needs write permission on the file, and
+ * the receiver trusts only the kernel-checked sender pid anyway. Restrict
+ * access with the folder it lives in. Throws LAUNCHER_BIND when it cannot
+ * be created or bound.
+ */
+export function openNotifySocket(address: string, handlers: NotifyHandlers): NotifySocket {
+  const sockaddr = unixAddress(address);
+  const path = sockaddr.family === 'unix' ? sockaddr.path : null;
+  const fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, { address });
+  let watch: Watch | undefined;
+  let boundInode: number | undefined;
+  try {
+    setsockoptInt(fd, SOL_SOCKET, SO_PASSCRED, 1, { address });
+    if (path) removeStaleSocket(path);
+    bind(fd, sockaddr, { address });
+    if (path) {
+      boundInode = lstatSync(path).ino;
+      chmodSync(path, 0o777);
+    }
+    watch = fdWatcher().watch(fd, () => drain(fd, handlers));
+  } catch (error) {
+    watch?.cancel();
+    close(fd);
+    if (path && boundInode !== undefined) unlinkIfOurs(path, boundInode);
+    throw asBindError(error, address);
+  }
+  let closed = false;
+  return {
+    address,
+    close() {
+      if (closed) return;
+      closed = true;
+      watch?.cancel();
+      close(fd);
+      if (path && boundInode !== undefined) unlinkIfOurs(path, boundInode);
+    },
+  };
+}
+
+function drain(fd: number, handlers: NotifyHandlers): void {
+  for (let i = 0; i < DRAIN_BATCH; i++) {
+    const datagram = recvWithCredentials(fd, NOTIFY_MAX_BYTES);
+    if (!datagram) return;
+    // Passed fds (systemd-notify's BARRIER=1 pipe) are never kept: closing the
+    // barrier fd is what releases the sender, and keeping any would leak.
+    for (const passed of datagram.fds) close(passed);
+    const verdict = checkDatagram(datagram);
+    if (typeof verdict === 'string') handlers.onIgnored?.(verdict, datagram.pid);
+    else handlers.onMessage(verdict);
+  }
+}
+
+/** The NotifyMessage a datagram carries, or why it is ignored. */
+export function checkDatagram(datagram: ReceivedDatagram): NotifyMessage | string {
+  if (datagram.truncated) return `datagram over ${NOTIFY_MAX_BYTES} bytes`;
+  if (datagram.pid <= 0) return 'datagram without sender credentials';
+  if (datagram.data.includes(0)) return 'datagram holds a NUL byte';
+  return { pid: datagram.pid, uid: datagram.uid, fields: parseNotifyFields(datagram.data.toString('utf8')) };
+}
+
+/**
+ * Newline-separated KEY=VALUE assignments; lines without '=' (or with an
+ * empty key) are skipped, a later duplicate wins.
+ */
+export function parseNotifyFields(text: string): Map<string, string> {
+  const fields = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const eq = line.indexOf('=');
+    if (eq <= 0) continue;
+    fields.set(line.slice(0, eq), line.slice(eq + 1));
+  }
+  return fields;
+}
+
+function removeStaleSocket(path: string): void {
+  let isSocket: boolean;
+  try {
+    isSocket = lstatSync(path).isSocket();
+  } catch {
+    return; // nothing there
+  }
+  if (!isSocket) {
+    throw new LauncherError('LAUNCHER_BIND', `${path} exists and is not a socket; refusing to replace it`, { address: path });
+  }
+  unlinkSync(path);
+}
+
+/** Removes the socket file only if it is still the one we bound (a successor may have replaced it). */
+function unlinkIfOurs(path: string, inode: number): void {
+  try {
+    if (lstatSync(path).ino === inode) unlinkSync(path);
+  } catch {
+    // Already gone (someone cleaned the folder): nothing left to do.
+  }
+}
+
+function asBindError(error: unknown, address: string): LauncherError {
+  if (isLauncherError(error) && error.code === 'LAUNCHER_BIND') return error;
+  const context = isLauncherError(error) ? error.context : {};
+  const reason = error instanceof Error ? error.message : String(error);
+  return new LauncherError('LAUNCHER_BIND', `notify socket ${address}: ${reason}`, { ...context, address }, { cause: error });
+}
