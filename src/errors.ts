@@ -19,6 +19,7 @@ export type ErrorCode =
   | 'LAUNCHER_UNREACHABLE' // no launcher answers on the control socket
   | 'LAUNCHER_CONTROL_PROTOCOL' // a malformed control message
   | 'LAUNCHER_CONTROL_DENIED' // a control peer with the wrong uid
+  | 'LAUNCHER_CONTROL_TIMEOUT' // a control request got no final reply within the client's timeout
   | 'LAUNCHER_INTERNAL'; // a bug: anything not raised on purpose
 
 /** Structured context; every field optional, all JSON-serialisable. */
