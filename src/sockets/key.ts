@@ -1,0 +1,38 @@
+// A socket's identity for reload: two specs with the same key describe the same
+// open socket, so a reload may keep it (and its backlog of waiting clients).
+import type { ListenAddress, SocketSpec } from '../units/types.js';
+
+function addressKey(address: ListenAddress): string {
+  switch (address.kind) {
+    case 'inet':
+      return `inet${address.family}:${address.host ?? '*'}:${address.port}`;
+    case 'unix':
+      return `unix:${address.path}`;
+    case 'abstract':
+      return `abstract:${address.name}`;
+    case 'fd':
+      return `fd:${address.name}`;
+  }
+}
+
+/**
+ * Equal for equal address + type + every option (backlog, reuse_port, ipv6_only,
+ * no_delay, keep_alive, non_blocking, mode, owner, group); the fd name and the
+ * listen text as written are not part of it ("localhost:80" = "127.0.0.1:80").
+ * Stable across launcher versions is not promised: compare keys only within one run.
+ */
+export function socketKey(spec: SocketSpec): string {
+  return JSON.stringify([
+    addressKey(spec.listen),
+    spec.type,
+    spec.backlog,
+    spec.reusePort,
+    spec.ipv6Only,
+    spec.noDelay,
+    spec.keepAlive,
+    spec.nonBlocking,
+    spec.mode ?? null,
+    spec.owner ?? null,
+    spec.group ?? null,
+  ]);
+}

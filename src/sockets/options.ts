@@ -1,0 +1,60 @@
+// Socket options: those set once before bind, and those re-applied before every
+// start because a previous child may have changed them on the shared socket.
+import { setNonBlocking } from '../sys/libc.js';
+import {
+  IPPROTO_IPV6,
+  IPPROTO_TCP,
+  IPV6_V6ONLY,
+  SOL_SOCKET,
+  SO_KEEPALIVE,
+  SO_REUSEADDR,
+  SO_REUSEPORT,
+  TCP_NODELAY,
+  listen,
+  setsockoptInt,
+} from '../sys/socket.js';
+import { AF_INET6, AF_UNIX } from '../sys/sockaddr.js';
+import type { SocketSpec } from '../units/types.js';
+import { asBindFailure } from './bind-error.js';
+import type { BoundSocket } from './bound-socket.js';
+
+/** Whether the socket type has a listen queue (datagram sockets are only bound). */
+export function listens(spec: SocketSpec): boolean {
+  return spec.type !== 'datagram';
+}
+
+/**
+ * The options that must be set before bind(2) (or only make sense once): reuse
+ * flags, IPV6_V6ONLY, keep-alive and TCP_NODELAY on the listener, which Linux copies
+ * to every accepted connection. Throws the raw syscall error; the caller words it.
+ */
+export function applyPreBindOptions(fd: number, domain: number, spec: SocketSpec): void {
+  const tcp = domain !== AF_UNIX && spec.type === 'stream';
+  // Without SO_REUSEADDR a restart of the launcher would fail on connections in TIME_WAIT.
+  if (tcp) setsockoptInt(fd, SOL_SOCKET, SO_REUSEADDR, 1);
+  if (spec.reusePort) setsockoptInt(fd, SOL_SOCKET, SO_REUSEPORT, 1);
+  // Always explicit: the sysctl net.ipv6.bindv6only default must not decide dual-stack.
+  if (domain === AF_INET6) setsockoptInt(fd, IPPROTO_IPV6, IPV6_V6ONLY, spec.ipv6Only ? 1 : 0);
+  if (spec.keepAlive && spec.type !== 'datagram') setsockoptInt(fd, SOL_SOCKET, SO_KEEPALIVE, 1);
+  if (spec.noDelay && tcp) setsockoptInt(fd, IPPROTO_TCP, TCP_NODELAY, 1);
+}
+
+/** listen(backlog) for queued types, then O_NONBLOCK exactly as the spec says. Raw errors. */
+export function applyStartOptions(fd: number, spec: SocketSpec): void {
+  if (listens(spec)) listen(fd, spec.backlog);
+  setNonBlocking(fd, spec.nonBlocking);
+}
+
+/**
+ * Before every start (as systemd does): listen(fd, backlog) again for stream and
+ * seqpacket sockets — a Node child's listen({fd}) silently lowers the backlog to 511 —
+ * and set or clear O_NONBLOCK per spec, since the flag lives on the open file that the
+ * launcher and every child share. Throws LAUNCHER_BIND naming the unit and socket.
+ */
+export function reapplyOptions(s: BoundSocket): void {
+  try {
+    applyStartOptions(s.fd, s.spec);
+  } catch (error) {
+    throw asBindFailure(s.unit, s.spec, error);
+  }
+}

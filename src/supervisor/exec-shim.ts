@@ -1,0 +1,72 @@
+// How a service is exec'd so that LISTEN_PID (and WATCHDOG_PID) hold its OWN pid,
+// which is unknown before fork: a tiny shim sets them to its pid and execs in place.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type { ServiceSpec } from '../units/types.js';
+
+/** Which exec shim to use: /bin/sh where it exists, else Node + execve via koffi (distroless). */
+export type ShimKind = 'sh' | 'node';
+
+/** The program execa runs, its arguments and the argv[0] it should see. */
+export interface ExecCommand {
+  readonly file: string;
+  readonly args: readonly string[];
+  /** argv[0] of the started process, when it differs from `file`. */
+  readonly argv0?: string;
+}
+
+const SHELL = '/bin/sh';
+
+/** The shim used when the caller does not choose one. */
+export function defaultShim(): ShimKind {
+  return existsSync(SHELL) ? 'sh' : 'node';
+}
+
+/**
+ * Run by `node -e` as the service's pid-to-be: sets each named variable to its own pid,
+ * undoes what Node changed that exec would keep — Node marks fds 0-2 close-on-exec at
+ * start-up (so F_SETFD 0 on them and on the LISTEN_FDS sockets), ignores SIGPIPE, may
+ * block signals — then execve()s the service. It only returns if execve failed: exit 127 like a shell.
+ * argv: koffiPath, "NAME:NAME", file, argv0, args...
+ */
+const NODE_SHIM = `
+const [koffiPath, names, file, argv0, ...args] = process.argv.slice(1);
+const koffi = require(koffiPath);
+const libc = koffi.load('libc.so.6');
+const execve = libc.func('int execve(const char *path, const char **argv, const char **envp)');
+const signal = libc.func('void *signal(int sig, void *handler)');
+const sigprocmask = libc.func('int sigprocmask(int how, const void *set, void *old)');
+const fcntl = libc.func('int fcntl(int fd, int cmd, int arg)');
+const passed = 3 + (Number(process.env.LISTEN_FDS) || 0);
+for (let fd = 0; fd < passed; fd++) fcntl(fd, 2, 0);
+for (let sig = 1; sig < 32; sig++) if (sig !== 9 && sig !== 19) signal(sig, null);
+sigprocmask(2, Buffer.alloc(128), null);
+const env = { ...process.env };
+for (const name of names.split(':').filter(Boolean)) env[name] = String(process.pid);
+const envp = Object.entries(env).map(([k, v]) => k + '=' + v);
+execve(file, [argv0, ...args, null], [...envp, null]);
+const errno = koffi.errno();
+const errnos = require('node:os').constants.errno;
+const errnoName = Object.keys(errnos).find((k) => errnos[k] === errno) || 'errno ' + errno;
+process.stderr.write('launcher exec shim: ' + file + ': ' + errnoName + '\\n');
+process.exit(errno === 2 ? 127 : 126);
+`;
+
+/**
+ * The command that starts `service` with `pidVariables` set to the service's own pid.
+ * No variables → the program itself (argv[0] = exec[0] as written). 'sh' →
+ * `/bin/sh -c 'NAME=$$; export NAME; exec "$0" "$@"' execPath args…` (the shell's pid
+ * survives exec; argv[0] becomes execPath because dash has no `exec -a`). 'node' →
+ * process.execPath -e <shim> … which keeps argv[0] = exec[0]. A missing program exits 127.
+ */
+export function execCommand(service: ServiceSpec, pidVariables: readonly string[], shim: ShimKind = defaultShim()): ExecCommand {
+  const args = service.exec.slice(1);
+  const argv0 = service.exec[0] ?? service.execPath;
+  if (pidVariables.length === 0) return { file: service.execPath, args, argv0 };
+  if (shim === 'sh') {
+    const assignments = pidVariables.map((name) => `${name}=$$; export ${name}; `).join('');
+    return { file: SHELL, args: ['-c', `${assignments}exec "$0" "$@"`, service.execPath, ...args] };
+  }
+  const koffiPath = createRequire(import.meta.url).resolve('koffi');
+  return { file: process.execPath, args: ['-e', NODE_SHIM, '--', koffiPath, pidVariables.join(':'), service.execPath, argv0, ...args] };
+}

@@ -1,0 +1,53 @@
+// The environment a service starts with: the launcher's own minus any stale
+// activation variables, the unit's env, then the activation protocol on top.
+import type { BoundSocket } from '../sockets/bound-socket.js';
+import type { Unit } from '../units/types.js';
+
+/** Variables that belong to the protocol between the launcher and this one child. */
+function isProtocolVariable(name: string): boolean {
+  return name.startsWith('LISTEN_') || name === 'NOTIFY_SOCKET' || name.startsWith('WATCHDOG_');
+}
+
+/** What buildServiceEnv needs besides the unit. */
+export interface ServiceEnvOptions {
+  readonly unit: Unit;
+  readonly instance: number;
+  readonly sockets: readonly BoundSocket[];
+  readonly notifySocket?: string;
+  /** Default process.env. */
+  readonly baseEnv?: NodeJS.ProcessEnv;
+}
+
+/**
+ * baseEnv without LISTEN_* / NOTIFY_SOCKET / WATCHDOG_* (a launcher started by systemd
+ * must not leak its own), plus unit.service.env, plus LISTEN_FDS and LISTEN_FDNAMES (only
+ * when there are sockets), LAUNCHER_UNIT, LAUNCHER_INSTANCE, NOTIFY_SOCKET (when given) and
+ * WATCHDOG_USEC (when watchdogMs > 0). The protocol wins over the unit's env. LISTEN_PID
+ * and WATCHDOG_PID are NOT here: only the exec shim knows the pid (see exec-shim.ts).
+ */
+export function buildServiceEnv(opts: ServiceEnvOptions): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(opts.baseEnv ?? process.env)) {
+    if (value !== undefined && !isProtocolVariable(name)) env[name] = value;
+  }
+  for (const [name, value] of Object.entries(opts.unit.service.env)) {
+    if (!isProtocolVariable(name)) env[name] = value;
+  }
+  if (opts.sockets.length > 0) {
+    env.LISTEN_FDS = String(opts.sockets.length);
+    env.LISTEN_FDNAMES = opts.sockets.map((s) => s.spec.name).join(':');
+  }
+  env.LAUNCHER_UNIT = opts.unit.name;
+  env.LAUNCHER_INSTANCE = String(opts.instance);
+  if (opts.notifySocket !== undefined) env.NOTIFY_SOCKET = opts.notifySocket;
+  if (opts.unit.service.watchdogMs > 0) env.WATCHDOG_USEC = String(opts.unit.service.watchdogMs * 1000);
+  return env;
+}
+
+/** The variables the exec shim must set to the service's own pid, in order. */
+export function pidVariables(unit: Unit, sockets: readonly BoundSocket[]): string[] {
+  const names: string[] = [];
+  if (sockets.length > 0) names.push('LISTEN_PID');
+  if (unit.service.watchdogMs > 0) names.push('WATCHDOG_PID');
+  return names;
+}

@@ -1,0 +1,135 @@
+// Starting one service process with the activation protocol: sockets at fds 3..,
+// LISTEN_* / NOTIFY_SOCKET / WATCHDOG_* set, its own process group, output as lines.
+import { execa } from 'execa';
+import type { BoundSocket } from '../sockets/bound-socket.js';
+import { reapplyOptions } from '../sockets/options.js';
+import type { Unit } from '../units/types.js';
+import type { Child, ExitStatus } from './contract.js';
+import { execCommand, type ShimKind } from './exec-shim.js';
+import { buildServiceEnv, pidVariables } from './spawn-env.js';
+import { serviceIdentity } from './spawn-identity.js';
+import { LineSplitter, RecentLines } from './spawn-output.js';
+
+/** One line a child printed, tagged with where it came from. */
+export interface OutputLine {
+  readonly unit: string;
+  readonly instance: number;
+  readonly pid: number;
+  readonly stream: 'stdout' | 'stderr';
+  readonly text: string;
+}
+
+export interface SpawnOptions {
+  readonly unit: Unit;
+  /** 0-based; becomes LAUNCHER_INSTANCE. */
+  readonly instance: number;
+  /** Passed as fds 3, 4, … in this order (normally the unit's sockets in file order). */
+  readonly sockets: readonly BoundSocket[];
+  /** NOTIFY_SOCKET for the child, when the unit uses ready = "notify". */
+  readonly notifySocket?: string;
+  /** Called once per complete output line (and for a partial last line at exit). */
+  readonly onLine?: (line: OutputLine) => void;
+  /** Called synchronously as soon as the process exists, before the event loop turns. */
+  readonly onSpawn?: (pid: number) => void;
+  /** The environment to start from; default process.env. */
+  readonly baseEnv?: NodeJS.ProcessEnv;
+  /** Exec shim override (tests); default /bin/sh when present, else the Node shim. */
+  readonly shim?: ShimKind;
+}
+
+/**
+ * stdin /dev/null, stdout/stderr piped, sockets at 3, 4, …: libuv dup2()s each fd into
+ * place, which clears close-on-exec on the copy only. (execa's types list only the literal
+ * fds 3-9 for extra stdio entries; child_process accepts any open fd, hence the cast.)
+ */
+function socketStdio(sockets: readonly BoundSocket[]): readonly ['ignore', 'pipe', 'pipe', ...3[]] {
+  return ['ignore', 'pipe', 'pipe', ...sockets.map((s) => s.fd as 3)];
+}
+
+/**
+ * After the process exits, how long to wait for its stdout/stderr to reach end of file.
+ * A grandchild that inherited the pipes may hold them open for ever; `exited` must not wait.
+ */
+const OUTPUT_DRAIN_MS = 250;
+
+/**
+ * Starts instance `instance` of `unit`. Re-applies each socket's options first (throws
+ * LAUNCHER_BIND if that fails; nothing is started then), then runs the service through
+ * the exec shim in its own session/process group with cwd = service.workdir, the env of
+ * buildServiceEnv, uid/gid from user/group, stdin /dev/null, stdout/stderr piped.
+ * The returned Child's `exited` never rejects: a process that could not be created at all
+ * (pid 0, onSpawn not called) exits {code: 127} with the reason in lastLines().
+ */
+export function spawnService(opts: SpawnOptions): Child {
+  const { unit, instance, sockets } = opts;
+  for (const s of sockets) reapplyOptions(s);
+  const command = execCommand(unit.service, pidVariables(unit, sockets), opts.shim);
+  const subprocess = execa(command.file, [...command.args], {
+    ...(command.argv0 !== undefined ? { argv0: command.argv0 } : {}),
+    ...serviceIdentity(unit),
+    stdio: socketStdio(sockets),
+    detached: true,
+    reject: false,
+    buffer: false,
+    cwd: unit.service.workdir,
+    env: buildServiceEnv(opts),
+    extendEnv: false,
+  });
+  const pid = subprocess.pid ?? 0;
+  if (pid > 0) opts.onSpawn?.(pid);
+
+  const recent = new RecentLines();
+  const splitters: LineSplitter[] = [];
+  const streamsOpen: Promise<void>[] = [];
+  for (const stream of ['stdout', 'stderr'] as const) {
+    const readable = subprocess[stream];
+    if (!readable) continue;
+    const splitter = new LineSplitter((text) => {
+      recent.push(text);
+      opts.onLine?.({ unit: unit.name, instance, pid, stream, text });
+    });
+    splitters.push(splitter);
+    readable.on('data', (chunk: Buffer | string) => splitter.write(chunk));
+    streamsOpen.push(new Promise((resolve) => readable.once('close', () => resolve()).once('end', () => resolve())));
+    readable.on('error', () => {}); // an EIO on a pipe must not crash the launcher; 'close' follows
+  }
+  const flushOutput = (): void => splitters.forEach((s) => s.flush());
+
+  let hasExited = false;
+  const exitedByEvent = new Promise<ExitStatus>((resolve) => {
+    subprocess.once('exit', (code, signal) => {
+      hasExited = true;
+      const status: ExitStatus = signal ? { code: null, signal } : { code: code ?? 0, signal: null };
+      const drained = Promise.all(streamsOpen).then(() => undefined);
+      const grace = new Promise<void>((r) => setTimeout(r, OUTPUT_DRAIN_MS).unref());
+      void Promise.race([drained, grace]).then(() => {
+        flushOutput();
+        resolve(status);
+      });
+    });
+  });
+  // A process that exists ends with 'exit'; execa's result matters only when none was created.
+  const exitedBySpawnError = subprocess.then((result) => {
+    if (pid > 0) return new Promise<never>(() => {});
+    hasExited = true;
+    const reason = result.shortMessage ?? result.message ?? 'spawn failed';
+    for (const line of String(reason).split('\n')) recent.push(line);
+    return { code: 127, signal: null } satisfies ExitStatus;
+  });
+  const exited = Promise.race([exitedByEvent, exitedBySpawnError]);
+
+  return {
+    pid,
+    exited,
+    kill(signal: NodeJS.Signals): void {
+      // pid 0 would signal the launcher's own group: never.
+      if (hasExited || pid <= 0) return;
+      try {
+        process.kill(-pid, signal);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+      }
+    },
+    lastLines: () => recent.snapshot(),
+  };
+}
