@@ -117,12 +117,12 @@ async function drain(host: HandoffHost, old: Instance): Promise<number> {
   await reach(old, ['inactive']);
   host.extras.delete(old);
   const drainMs = host.env.now() - started;
-  step(host, old, 'drained', `old child ${pid ?? '(none)'} gone after ${drainMs} ms`, { ...(pid !== null ? { pid } : {}), drainMs });
+  step(host, old, 'drained', `old child ${pid ?? '(none)'} gone after ${Math.round(drainMs)} ms`, { ...(pid !== null ? { pid } : {}), drainMs });
   return drainMs;
 }
 
 function reportReady(host: HandoffHost, fresh: Instance, readyMs: number): void {
-  step(host, fresh, 'ready', `new child ${fresh.pid} ready after ${readyMs} ms`, { readyMs });
+  step(host, fresh, 'ready', `new child ${fresh.pid} ready after ${Math.round(readyMs)} ms`, { readyMs });
 }
 
 /** One handoff step as a progress event: `phase` is spawned | ready | draining | drained | failed. */
@@ -132,7 +132,7 @@ function step(host: HandoffHost, instance: Instance, phase: string, what: string
   host.progress({
     unit: name,
     level: phase === 'failed' ? 'error' : 'info',
-    message: `${name}[${instance.index}]: ${what}`,
+    message: `#${instance.index}: ${what}`,
     instance: instance.index,
     ...(pid !== null ? { pid } : {}),
     phase,

@@ -173,7 +173,7 @@ export class Instance {
     this.env.log({
       unit: this.unit.name,
       level,
-      message: `${this.unit.name}[${this.index}]${this.probation ? ' (new)' : ''}: ${message}`,
+      message: `#${this.index}${this.probation ? ' (new)' : ''}: ${message}`,
       instance: this.index,
       ...(pid !== undefined ? { pid } : {}),
       state: this.state,

@@ -154,7 +154,7 @@ export class UnitSupervisor extends EventEmitter {
       this.#env.log({
         unit: this.#unit.name,
         level: 'warn',
-        message: `${this.#unit.name}: notify message from pid ${msg.pid}, which is not one of its processes, ignoring`,
+        message: `notify message from pid ${msg.pid}, which is not one of its processes, ignoring`,
         pid: msg.pid,
       });
       return;
@@ -261,7 +261,7 @@ export class UnitSupervisor extends EventEmitter {
     this.#env.log({
       unit: name,
       level,
-      message: `${name}[${instance.index}]${instance.probation ? ' (new)' : ''}: ${t.from} -> ${t.to} (${t.reason})`,
+      message: `#${instance.index}${instance.probation ? ' (new)' : ''}: ${t.from} -> ${t.to} (${t.reason})`,
       instance: instance.index,
       ...(event.pid !== null ? { pid: event.pid } : {}),
       state: t.to,

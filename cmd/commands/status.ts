@@ -1,0 +1,22 @@
+// `launcher status [UNIT...] [--json]`: what runs, on which sockets, since when.
+import type { CommandModule } from 'yargs';
+import { finish } from '../exit.js';
+import { controlOption } from '../options.js';
+import { call } from '../client.js';
+import { formatStatusTable, type StatusReply } from '../status-table.js';
+
+export const status: CommandModule = {
+  command: 'status [units..]',
+  describe: 'Show units: state, pids, sockets, uptime, restarts, last STATUS=',
+  builder: (y) =>
+    y
+      .positional('units', { type: 'string', array: true, describe: 'Units to show (default: all)' })
+      .option('json', { type: 'boolean', default: false, describe: 'Print the reply as JSON' })
+      .option('control', controlOption),
+  handler: (argv) =>
+    finish(async () => {
+      const reply = (await call(argv.control, 'status', { units: (argv.units as string[] | undefined) ?? [] })) as unknown as StatusReply;
+      if (argv.json) process.stdout.write(JSON.stringify(reply, null, 2) + '\n');
+      else process.stdout.write(formatStatusTable(reply));
+    }),
+};

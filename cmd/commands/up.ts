@@ -1,0 +1,24 @@
+// `launcher up`: run every unit of the directory in the foreground.
+import type { CommandModule } from 'yargs';
+import { finish } from '../exit.js';
+import { controlOption, unitsDir, unitsOption } from '../options.js';
+import { runUp } from '../../src/entrypoint/up.js';
+import type { LogFormat } from '../../src/entrypoint/log.js';
+
+export const up: CommandModule = {
+  command: 'up',
+  describe: 'Bind the units\' sockets and run their services in the foreground',
+  builder: (y) =>
+    y
+      .option('units', unitsOption)
+      .option('control', controlOption)
+      .option('log-format', { choices: ['text', 'json'] as const, default: 'text', describe: 'Output format' }),
+  handler: (argv) =>
+    finish(() =>
+      runUp({
+        unitsDir: unitsDir(argv.units),
+        control: argv.control as string | undefined,
+        logFormat: argv['log-format'] as LogFormat,
+      }),
+    ),
+};

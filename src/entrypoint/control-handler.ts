@@ -1,0 +1,79 @@
+// Maps control requests to the launcher: one small function per verb.
+import { LauncherError } from '../errors.js';
+import { loadUnitDir } from '../units/index.js';
+import type { Launcher } from './launcher.js';
+import { applyReload } from './reload.js';
+
+export interface Request {
+  readonly verb: string;
+  readonly args?: Record<string, unknown>;
+}
+
+export interface HandlerContext {
+  progress(event: object): void;
+}
+
+export interface HandlerHooks {
+  /** Begin an orderly shutdown (the `down` verb). */
+  shutdown(): void;
+  /** Serialises reloads (verb and SIGHUP). */
+  reloadLock: { current: Promise<unknown> };
+}
+
+function unitNames(args: Record<string, unknown> | undefined): string[] {
+  const units = args?.units;
+  return Array.isArray(units) ? units.map(String) : [];
+}
+
+/** Re-reads the unit directory, validated whole, and applies the difference. */
+export async function reloadUnits(launcher: Launcher, progress: (message: string) => void): Promise<{ summary: string[] }> {
+  if (launcher.unitsDir === null) {
+    throw new LauncherError('LAUNCHER_USAGE', 'this launcher runs an ad-hoc unit (`launcher run`); there is no directory to reload');
+  }
+  const next = await loadUnitDir(launcher.unitsDir);
+  const outcome = await applyReload(launcher, next, progress);
+  const first = outcome.failed[0];
+  if (first) {
+    const error = first.error instanceof LauncherError ? first.error : new LauncherError('LAUNCHER_RESTART_FAILED', String(first.error));
+    throw new LauncherError('LAUNCHER_RESTART_FAILED', `reload applied partly: ${first.unit}: ${error.message}`, {
+      ...error.context,
+      unit: first.unit,
+      summary: outcome.summary,
+    });
+  }
+  return { summary: outcome.summary };
+}
+
+/** A handler for the control server, bound to `launcher`. */
+export function controlHandler(launcher: Launcher, hooks: HandlerHooks) {
+  return async (req: Request, ctx: HandlerContext): Promise<object> => {
+    const names = unitNames(req.args);
+    const progress = (event: object): void => ctx.progress(event);
+    switch (req.verb) {
+      case 'ping':
+        return { pong: true, pid: process.pid };
+      case 'status':
+        return launcher.status(names);
+      case 'start':
+        await launcher.start(names);
+        return { units: names.map((unit) => ({ unit, state: launcher.get(unit).supervisor.status().state })) };
+      case 'stop':
+        await launcher.stop(names);
+        return { units: names.map((unit) => ({ unit, state: launcher.get(unit).supervisor.status().state })) };
+      case 'restart': {
+        const reports = await launcher.restart(names, progress);
+        return { units: reports.map((report) => ({ unit: report.unit, report })) };
+      }
+      case 'reload': {
+        const run = hooks.reloadLock.current.then(() => reloadUnits(launcher, (message) => progress({ message })));
+        hooks.reloadLock.current = run.catch(() => {});
+        return await run;
+      }
+      case 'down':
+        setImmediate(() => hooks.shutdown());
+        return { stopping: true };
+      default:
+        throw new LauncherError('LAUNCHER_CONTROL_PROTOCOL', `unknown verb "${req.verb}"`);
+    }
+  };
+}

@@ -1,0 +1,202 @@
+// The running launcher: for each unit its bound sockets, notify socket and
+// supervisor. Owns the sockets for as long as a unit exists (crash, backoff,
+// failed and stopped included); answers the control verbs; applies reloads.
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { LauncherError } from '../errors.js';
+import type { Unit } from '../units/types.js';
+import { bindUnitSockets, closeSocket, type BoundSocket } from '../sockets/index.js';
+import type { InheritedFds } from '../sockets/inherited.js';
+import { openNotifySocket, type NotifySocket } from '../supervisor/notify.js';
+import { UnitSupervisor, type RestartReport, type SettledEvent } from '../supervisor/index.js';
+import { fdWatcher, type Watch } from '../sys/poll.js';
+import { createSupervisorEnv } from './supervisor-env.js';
+import { buildStatusReply } from './status.js';
+import type { Logger } from './log.js';
+import type { StatusReply } from './status-reply.js';
+import type { ExitStatus } from '../supervisor/contract.js';
+
+/** What the launcher holds for one unit. */
+export interface UnitRuntime {
+  readonly supervisor: UnitSupervisor;
+  /** Sockets of the unit's current spec, in file order (fds 3..). */
+  sockets: BoundSocket[];
+  notify: NotifySocket | undefined;
+  /** On-demand watches waiting for the first connection. */
+  watches: Watch[];
+}
+
+export interface LauncherOptions {
+  readonly logger: Logger;
+  readonly inherited?: InheritedFds;
+  /** Claims pids for the reaper from spawn until their exit event. */
+  readonly ownPids: Set<number>;
+  readonly unitsDir: string | null;
+}
+
+/**
+ * The launcher's units. Emits 'settled' (SettledEvent) when a unit stops for
+ * good on its own, and 'idle' (ExitStatus | null) when after such an event no
+ * unit is running, starting or waiting any more.
+ */
+export class Launcher extends EventEmitter {
+  readonly units = new Map<string, UnitRuntime>();
+  /** Sockets per Unit object: a handoff's new children get the new spec's sockets. */
+  readonly socketsOf = new WeakMap<Unit, BoundSocket[]>();
+  readonly notifyOf = new WeakMap<Unit, NotifySocket | undefined>();
+  readonly startedAt = Date.now();
+  readonly #options: LauncherOptions;
+  readonly #notifyTag = `${process.pid}-${randomBytes(4).toString('hex')}`;
+
+  constructor(options: LauncherOptions) {
+    super();
+    this.#options = options;
+  }
+
+  get logger(): Logger {
+    return this.#options.logger;
+  }
+
+  get unitsDir(): string | null {
+    return this.#options.unitsDir;
+  }
+
+  /** Binds every unit's sockets, all or nothing (throws LAUNCHER_BIND, leaving nothing bound). */
+  bindAll(units: readonly Unit[]): void {
+    const bound: BoundSocket[][] = [];
+    try {
+      for (const unit of units) bound.push(this.bindFresh(unit));
+    } catch (error) {
+      for (const sockets of bound) sockets.forEach(closeSocket);
+      throw error;
+    }
+    units.forEach((unit, i) => this.adopt(unit, bound[i] ?? []));
+  }
+
+  /** Binds `unit`'s sockets (taking inherited fds by name). */
+  bindFresh(unit: Unit): BoundSocket[] {
+    return bindUnitSockets(unit, this.#options.inherited ? { inherited: this.#options.inherited } : {});
+  }
+
+  /** Creates the runtime of a unit whose sockets are bound; does not start it. */
+  adopt(unit: Unit, sockets: BoundSocket[]): UnitRuntime {
+    this.socketsOf.set(unit, sockets);
+    const notify = this.openNotify(unit);
+    this.notifyOf.set(unit, notify);
+    const supervisor = new UnitSupervisor(unit, createSupervisorEnv(this, this.#options.ownPids));
+    const runtime: UnitRuntime = { supervisor, sockets, notify, watches: [] };
+    supervisor.on('settled', (event: SettledEvent) => this.onSettled(runtime, event));
+    this.units.set(unit.name, runtime);
+    return runtime;
+  }
+
+  /** A notify socket when the unit reads READY=1 or WATCHDOG=1; abstract, so services under any uid reach it. */
+  openNotify(unit: Unit): NotifySocket | undefined {
+    if (unit.service.ready !== 'notify' && unit.service.watchdogMs === 0) return undefined;
+    const address = `@launcher/${this.#notifyTag}/${unit.name}/${randomBytes(3).toString('hex')}`;
+    return openNotifySocket(address, {
+      onMessage: (msg) => this.units.get(unit.name)?.supervisor.notify(msg),
+      onIgnored: (reason, pid) => this.logger.supervisor({ unit: unit.name, level: 'warn', pid, message: `notify datagram ${reason}, ignoring` }),
+    });
+  }
+
+  /** Starts a unit: eager units now; on-demand units wait for their first connection or datagram. */
+  async startUnit(runtime: UnitRuntime): Promise<void> {
+    const { supervisor } = runtime;
+    await supervisor.start();
+    if (supervisor.status().state === 'waiting') this.armOnDemand(runtime);
+  }
+
+  /** Watches an on-demand unit's sockets; the first readable one starts the service (which then accepts). */
+  armOnDemand(runtime: UnitRuntime): void {
+    this.disarm(runtime);
+    const fire = (): void => {
+      this.disarm(runtime);
+      this.logger.supervisor({ unit: runtime.supervisor.unit.name, level: 'info', message: 'activity on its socket, starting' });
+      runtime.supervisor.activate();
+    };
+    runtime.watches = runtime.sockets.map((s) => fdWatcher().watch(s.fd, fire, { oneshot: true }));
+  }
+
+  disarm(runtime: UnitRuntime): void {
+    for (const w of runtime.watches) w.cancel();
+    runtime.watches = [];
+  }
+
+  private onSettled(runtime: UnitRuntime, event: SettledEvent): void {
+    this.emit('settled', event);
+    const unit = runtime.supervisor.unit;
+    // An on-demand service that ended cleanly goes back to waiting for traffic, like a systemd socket unit.
+    if (unit.service.start === 'on-demand' && event.state === 'inactive') {
+      this.startUnit(runtime).catch(() => {});
+      return;
+    }
+    const busy = [...this.units.values()].some((r) => !['inactive', 'failed'].includes(r.supervisor.status().state));
+    if (!busy) this.emit('idle', event.exit);
+  }
+
+  /** The runtime of `name`, or LAUNCHER_UNKNOWN_UNIT. */
+  get(name: string): UnitRuntime {
+    const runtime = this.units.get(name);
+    if (!runtime) throw new LauncherError('LAUNCHER_UNKNOWN_UNIT', `no unit named "${name}"`, { unit: name });
+    return runtime;
+  }
+
+  /** Names checked first, so an unknown name changes nothing. */
+  resolve(names: readonly string[]): UnitRuntime[] {
+    return names.map((n) => this.get(n));
+  }
+
+  status(names: readonly string[] = []): StatusReply {
+    const runtimes = names.length ? this.resolve(names) : [...this.units.values()];
+    return buildStatusReply(this, runtimes);
+  }
+
+  async start(names: readonly string[]): Promise<void> {
+    await Promise.all(this.resolve(names).map((r) => this.startUnit(r)));
+  }
+
+  async stop(names: readonly string[]): Promise<void> {
+    await Promise.all(
+      this.resolve(names).map(async (r) => {
+        this.disarm(r);
+        await r.supervisor.stop();
+      }),
+    );
+  }
+
+  /** Restarts units one after another (each by its handoff); the first failure ends the run. */
+  async restart(names: readonly string[], onProgress?: (e: object) => void): Promise<RestartReport[]> {
+    const reports: RestartReport[] = [];
+    for (const runtime of this.resolve(names)) {
+      this.disarm(runtime);
+      reports.push(await runtime.supervisor.restart(onProgress ? { onProgress } : {}));
+    }
+    return reports;
+  }
+
+  /** Stops every service in parallel (cutting handoffs short), then closes every socket. */
+  async shutdown(): Promise<void> {
+    const runtimes = [...this.units.values()];
+    runtimes.forEach((r) => this.disarm(r));
+    await Promise.allSettled(runtimes.map((r) => r.supervisor.stop({ force: true })));
+    for (const r of runtimes) this.release(r);
+    this.units.clear();
+  }
+
+  /** Closes a unit's sockets and notify socket (its children must be gone). */
+  release(runtime: UnitRuntime): void {
+    this.disarm(runtime);
+    runtime.sockets.forEach(closeSocket);
+    runtime.notify?.close();
+    runtime.sockets = [];
+    runtime.notify = undefined;
+  }
+}
+
+/** The exit code a launcher reports for the last service's status: code, or 128+signal. */
+export function exitCodeOf(exit: ExitStatus | null, signals: Record<string, number>): number {
+  if (!exit) return 1;
+  if (exit.code !== null) return exit.code;
+  return 128 + (exit.signal ? (signals[exit.signal] ?? 0) : 0);
+}

@@ -1,0 +1,139 @@
+// `reload`: apply the difference between the running units and a freshly
+// validated directory. A socket whose address, type and options are unchanged
+// stays the very same open socket (even if it moves to another unit); new
+// units start, removed units stop, changed services are handed off.
+import type { Unit } from '../units/types.js';
+import { closeSocket, socketKey, type BoundSocket } from '../sockets/index.js';
+import type { Launcher, UnitRuntime } from './launcher.js';
+
+/** Old sockets by identity; `take` hands each out once. */
+class SocketPool {
+  readonly #byKey = new Map<string, BoundSocket[]>();
+  readonly taken = new Set<BoundSocket>();
+
+  constructor(runtimes: Iterable<UnitRuntime>) {
+    for (const r of runtimes) {
+      for (const s of r.sockets) {
+        const list = this.#byKey.get(s.key) ?? [];
+        list.push(s);
+        this.#byKey.set(s.key, list);
+      }
+    }
+  }
+
+  take(key: string): BoundSocket | undefined {
+    const s = this.#byKey.get(key)?.find((c) => !this.taken.has(c));
+    if (s) this.taken.add(s);
+    return s;
+  }
+}
+
+/** Compare by content: validated units are plain data in a fixed key order. */
+function sameUnit(a: Unit, b: Unit): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+export interface ReloadOutcome {
+  readonly summary: string[];
+  /** Units whose handoff failed (they keep running the old spec). */
+  readonly failed: { unit: string; error: unknown }[];
+}
+
+/**
+ * Applies `next` (already validated whole). Binding is done first, all or
+ * nothing: if a new address cannot be bound, nothing running changes and the
+ * bind error is thrown. Then removals stop, changed units hand off, new units
+ * start, and old sockets nobody kept are closed.
+ */
+export async function applyReload(launcher: Launcher, next: readonly Unit[], progress: (message: string) => void): Promise<ReloadOutcome> {
+  const pool = new SocketPool(launcher.units.values());
+  const fresh: BoundSocket[] = [];
+  const plan = new Map<string, BoundSocket[]>();
+  const summary: string[] = [];
+  const failed: { unit: string; error: unknown }[] = [];
+
+  // 1. Sockets for every new unit: keep identical ones, bind the rest (all or nothing).
+  try {
+    for (const unit of next) {
+      plan.set(
+        unit.name,
+        unit.sockets.map((spec) => {
+          const kept = pool.take(socketKey(spec));
+          if (kept) return { ...kept, unit: unit.name, spec };
+          const [bound] = launcher.bindFresh({ ...unit, sockets: [spec] });
+          if (!bound) throw new Error(`no socket bound for ${unit.name}`);
+          fresh.push(bound);
+          return bound;
+        }),
+      );
+    }
+  } catch (error) {
+    fresh.forEach(closeSocket);
+    throw error;
+  }
+  const oldSockets = [...launcher.units.values()].flatMap((r) => r.sockets);
+  const keptFds = new Set([...plan.values()].flat().map((s) => s.fd));
+  const nextNames = new Set(next.map((u) => u.name));
+
+  // 2. Removed units stop; their sockets close below unless another unit kept them.
+  for (const [name, runtime] of [...launcher.units]) {
+    if (nextNames.has(name)) continue;
+    progress(`${name}: removed, stopping`);
+    launcher.disarm(runtime);
+    await runtime.supervisor.stop({ force: true });
+    runtime.notify?.close();
+    launcher.units.delete(name);
+    summary.push(`removed ${name}`);
+  }
+
+  // 3. Changed units hand off to the new spec; unchanged ones are left alone.
+  for (const unit of next) {
+    const runtime = launcher.units.get(unit.name);
+    const sockets = plan.get(unit.name) ?? [];
+    if (!runtime) continue;
+    const current = runtime.supervisor.unit;
+    if (sameUnit(current, unit)) continue;
+    launcher.socketsOf.set(unit, sockets);
+    const notify = runtime.notify && (unit.service.ready === 'notify' || unit.service.watchdogMs > 0) ? runtime.notify : launcher.openNotify(unit);
+    launcher.notifyOf.set(unit, notify);
+    progress(`${unit.name}: changed, handing off`);
+    try {
+      const serving = !['inactive', 'failed', 'waiting'].includes(runtime.supervisor.status().state);
+      launcher.disarm(runtime);
+      const report = await runtime.supervisor.replace(unit);
+      const pids = report.instances.map((i) => `${i.oldPid ?? '-'} → ${i.newPid}`).join(', ');
+      summary.push(`changed ${unit.name}${serving ? `: handed off (${pids})` : ''}`);
+      if (notify !== runtime.notify) runtime.notify?.close();
+      runtime.notify = notify;
+      runtime.sockets = sockets;
+      if (runtime.supervisor.status().state === 'waiting') launcher.armOnDemand(runtime);
+    } catch (error) {
+      failed.push({ unit: unit.name, error });
+      summary.push(`changed ${unit.name}: handoff failed, still running the old version`);
+      sockets.filter((s) => fresh.includes(s)).forEach((s) => {
+        closeSocket(s);
+        keptFds.delete(s.fd);
+      });
+      for (const s of runtime.sockets) keptFds.add(s.fd);
+      if (notify !== runtime.notify) notify?.close();
+    }
+  }
+
+  // 4. New units start.
+  for (const unit of next) {
+    if (launcher.units.has(unit.name)) continue;
+    const runtime = launcher.adopt(unit, plan.get(unit.name) ?? []);
+    progress(`${unit.name}: added, starting`);
+    summary.push(`added ${unit.name}`);
+    launcher.startUnit(runtime).catch((error: unknown) => failed.push({ unit: unit.name, error }));
+  }
+
+  // 5. Old sockets nobody kept are closed now that their children are gone.
+  for (const s of oldSockets) {
+    if (!keptFds.has(s.fd)) {
+      closeSocket(s);
+      summary.push(`closed ${s.unit} socket ${s.spec.listenText}`);
+    }
+  }
+  return { summary, failed };
+}

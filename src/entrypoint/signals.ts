@@ -1,0 +1,47 @@
+// The launcher's signal policy (it is often PID 1, where no default applies):
+// TERM/INT stop everything, a second TERM/INT kills at once, HUP reloads, and
+// USR1/USR2/QUIT/WINCH are logged and ignored (Node would otherwise open its
+// inspector on USR1, and forwarding them to every service is rarely right).
+import type { Logger } from './log.js';
+
+export interface SignalActions {
+  readonly logger: Logger;
+  /** First TERM/INT: orderly stop. */
+  stop(signal: NodeJS.Signals): void;
+  /** Second TERM/INT during shutdown: SIGKILL every service now. */
+  kill(): void;
+  reload(): void;
+}
+
+const IGNORED: NodeJS.Signals[] = ['SIGUSR1', 'SIGUSR2', 'SIGQUIT', 'SIGWINCH'];
+
+/** Installs the handlers; returns a function that removes them. */
+export function installSignals(actions: SignalActions): () => void {
+  let stopping = false;
+  const onStop = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      actions.logger.event('warn', `${signal} again: killing every service now`);
+      actions.kill();
+      return;
+    }
+    stopping = true;
+    actions.stop(signal);
+  };
+  const onHup = (): void => {
+    actions.logger.event('info', 'SIGHUP received: reloading the unit directory');
+    actions.reload();
+  };
+  const onIgnored = (signal: NodeJS.Signals): void => {
+    actions.logger.event('info', `${signal} received, ignoring (see docs/container.md)`);
+  };
+  process.on('SIGTERM', onStop);
+  process.on('SIGINT', onStop);
+  process.on('SIGHUP', onHup);
+  IGNORED.forEach((s) => process.on(s, onIgnored));
+  return () => {
+    process.off('SIGTERM', onStop);
+    process.off('SIGINT', onStop);
+    process.off('SIGHUP', onHup);
+    IGNORED.forEach((s) => process.off(s, onIgnored));
+  };
+}

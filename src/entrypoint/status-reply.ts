@@ -1,0 +1,33 @@
+// The shape of a `status` reply: what the launcher knows about each unit, in
+// plain JSON (durations in ms, no monotonic clock values) for the CLI and scripts.
+import type { ExitStatus } from '../supervisor/contract.js';
+
+export interface InstanceStatusReply {
+  readonly index: number;
+  readonly state: string;
+  readonly pid: number | null;
+  /** ms since this instance's last transition. */
+  readonly forMs: number;
+  readonly restarts: number;
+  readonly statusText: string | null;
+  readonly lastExit: ExitStatus | null;
+}
+
+export interface UnitStatusReply {
+  readonly name: string;
+  readonly state: string;
+  readonly description?: string;
+  readonly pids: number[];
+  /** ms since the unit last became running; null while it is not. */
+  readonly uptimeMs: number | null;
+  readonly restarts: number;
+  /** The newest STATUS= text among the instances. */
+  readonly statusText: string | null;
+  readonly sockets: { readonly name: string; readonly listen: string; readonly local: string }[];
+  readonly instances: InstanceStatusReply[];
+}
+
+export interface StatusReply {
+  readonly launcher: { readonly pid: number; readonly uptimeMs: number; readonly unitsDir: string | null };
+  readonly units: UnitStatusReply[];
+}

@@ -1,0 +1,38 @@
+// Builds the `status` reply from the supervisors' snapshots and the bound sockets.
+import { performance } from 'node:perf_hooks';
+import type { Launcher, UnitRuntime } from './launcher.js';
+import type { StatusReply, UnitStatusReply } from './status-reply.js';
+
+function unitReply(runtime: UnitRuntime, now: number): UnitStatusReply {
+  const s = runtime.supervisor.status();
+  const unit = runtime.supervisor.unit;
+  const texts = s.instances.filter((i) => i.statusText !== null).sort((a, b) => b.since - a.since);
+  return {
+    name: s.name,
+    state: s.state,
+    ...(unit.description !== undefined ? { description: unit.description } : {}),
+    pids: s.instances.flatMap((i) => (i.pid === null ? [] : [i.pid])),
+    uptimeMs: s.startedAt === null ? null : Math.max(0, now - s.startedAt),
+    restarts: s.restarts,
+    statusText: texts[0]?.statusText ?? null,
+    sockets: runtime.sockets.map((b) => ({ name: b.spec.name, listen: b.spec.listenText, local: b.local })),
+    instances: s.instances.map((i) => ({
+      index: i.index,
+      state: i.state,
+      pid: i.pid,
+      forMs: Math.max(0, now - i.since),
+      restarts: i.restarts,
+      statusText: i.statusText,
+      lastExit: i.lastExit,
+    })),
+  };
+}
+
+/** The reply for `runtimes` (in the order given). */
+export function buildStatusReply(launcher: Launcher, runtimes: readonly UnitRuntime[]): StatusReply {
+  const now = performance.now();
+  return {
+    launcher: { pid: process.pid, uptimeMs: Date.now() - launcher.startedAt, unitsDir: launcher.unitsDir },
+    units: runtimes.map((r) => unitReply(r, now)),
+  };
+}

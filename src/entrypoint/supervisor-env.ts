@@ -1,0 +1,38 @@
+// The real SupervisorEnv: the monotonic clock, Node timers, spawnService with
+// the unit's own sockets and notify socket, and the launcher's logger.
+import { performance } from 'node:perf_hooks';
+import type { SupervisorEnv, TimerHandle } from '../supervisor/contract.js';
+import { spawnService } from '../supervisor/spawn.js';
+import type { Launcher } from './launcher.js';
+
+/**
+ * An env bound to `launcher`: spawn looks up the sockets and notify socket of
+ * the exact Unit object it is given (a handoff's new spec may differ from the
+ * running one), and claims each pid in `ownPids` from spawn to exit so the
+ * reaper never takes it.
+ */
+export function createSupervisorEnv(launcher: Launcher, ownPids: Set<number>): SupervisorEnv {
+  return {
+    now: () => performance.now(),
+    setTimer: (ms, fn) => setTimeout(fn, ms) as unknown as TimerHandle,
+    clearTimer: (handle) => clearTimeout(handle as unknown as NodeJS.Timeout),
+    spawn: (unit, instance) => {
+      const notify = launcher.notifyOf.get(unit);
+      let claimed = 0;
+      const child = spawnService({
+        unit,
+        instance,
+        sockets: launcher.socketsOf.get(unit) ?? [],
+        ...(notify ? { notifySocket: notify.address } : {}),
+        onLine: (line) => launcher.logger.child(line),
+        onSpawn: (pid) => {
+          claimed = pid;
+          ownPids.add(pid);
+        },
+      });
+      void child.exited.then(() => ownPids.delete(claimed));
+      return child;
+    },
+    log: (event) => launcher.logger.supervisor(event),
+  };
+}

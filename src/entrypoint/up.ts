@@ -1,0 +1,183 @@
+// `launcher up` and `launcher run`: the foreground launcher. Takes inherited
+// sockets, becomes a subreaper (or reaps as PID 1), binds every socket before
+// any service starts, serves the control socket, and runs until a stop signal,
+// `launcher down`, or until every service has ended for good.
+import { constants as osConstants } from 'node:os';
+import { LauncherError, asLauncherError } from '../errors.js';
+import { adHocUnit, loadUnitDir } from '../units/index.js';
+import type { Unit } from '../units/types.js';
+import { takeInheritedFds } from '../sockets/inherited.js';
+import { closeStrayFds } from '../sys/fds.js';
+import { getpid, setChildSubreaper } from '../sys/process.js';
+import { stopFdWatcher } from '../sys/poll.js';
+import { Reaper } from './reaper.js';
+import { createLogger, type LogFormat, type Logger } from './log.js';
+import { Launcher, exitCodeOf } from './launcher.js';
+import { controlHandler, reloadUnits } from './control-handler.js';
+import { installSignals } from './signals.js';
+import { killGroups, waitForChildren } from './drain.js';
+import { controlSocketPath } from '../control/paths.js';
+import { startControlServer, type ControlServer } from '../control/server.js';
+
+export interface UpOptions {
+  readonly unitsDir: string;
+  readonly control?: string | undefined;
+  readonly logFormat: LogFormat;
+}
+
+export interface RunOptions {
+  readonly name: string;
+  readonly listen: string[];
+  readonly fdname?: string | undefined;
+  readonly ready: 'started' | 'notify';
+  readonly exec: string[];
+  readonly control?: string | undefined;
+  readonly logFormat: LogFormat;
+}
+
+/** `launcher up`: every unit of the directory; resolves with the exit code. */
+export async function runUp(options: UpOptions): Promise<number> {
+  const logger = createLogger(options.logFormat);
+  const inherited = takeInheritedFds();
+  const units = await loadUnitDir(options.unitsDir);
+  return serve(units, { ...options, logger, inherited, controlRequired: true });
+}
+
+/**
+ * `launcher run`: one ad-hoc unit; behaves like tini for CMD (restart "no";
+ * exits with CMD's status; 127/126 when CMD is missing / not executable).
+ */
+export async function runAdHoc(options: RunOptions): Promise<number> {
+  const logger = createLogger(options.logFormat);
+  const inherited = takeInheritedFds();
+  let unit: Unit;
+  try {
+    unit = adHocUnit({
+      name: options.name,
+      listen: options.listen,
+      ...(options.fdname !== undefined ? { fdname: options.fdname } : {}),
+      ready: options.ready,
+      exec: options.exec,
+      cwd: process.cwd(),
+    });
+  } catch (error) {
+    const code = commandNotRunnable(error);
+    if (code === null) throw error;
+    process.stderr.write(`launcher: ${options.exec[0]}: ${code === 127 ? 'command not found' : 'permission denied'}\n`);
+    return code;
+  }
+  const once: Unit = { ...unit, service: { ...unit.service, restart: 'no' } };
+  return serve([once], { unitsDir: null, control: options.control, logger, inherited, controlRequired: false });
+}
+
+/** 127 or 126 when the only problem is CMD itself (missing / not executable), else null. */
+function commandNotRunnable(error: unknown): 126 | 127 | null {
+  const errors = error instanceof LauncherError ? (error.context.errors ?? [error]) : [];
+  if (errors.length === 0 || !errors.every((e) => e.context.key === 'CMD')) return null;
+  return errors.some((e) => /not executable|permission/i.test(e.message)) ? 126 : 127;
+}
+
+interface ServeOptions {
+  readonly unitsDir: string | null;
+  readonly control?: string | undefined;
+  readonly logger: Logger;
+  readonly inherited: ReturnType<typeof takeInheritedFds>;
+  readonly controlRequired: boolean;
+}
+
+async function serve(units: readonly Unit[], options: ServeOptions): Promise<number> {
+  const { logger, inherited } = options;
+  // A launcher that crashes takes every socket down: log a bug and keep serving.
+  const onBug = (error: unknown): void => logger.event('error', `internal error, continuing: ${error instanceof Error ? error.stack : String(error)}`);
+  process.on('uncaughtException', onBug);
+  process.on('unhandledRejection', onBug);
+  inherited.warnings.forEach((w) => logger.event('warn', w));
+  closeStrayFds(new Set());
+  const ownPids = new Set<number>();
+  if (getpid() !== 1) {
+    try {
+      setChildSubreaper();
+    } catch (error) {
+      logger.event('warn', `cannot become a child subreaper (${asLauncherError(error).message}), orphans go to init`);
+    }
+  }
+  const reaper = new Reaper({ isOwnChild: (pid) => ownPids.has(pid) });
+  reaper.start();
+
+  const launcher = new Launcher({ logger, inherited, ownPids, unitsDir: options.unitsDir });
+  const controlPath = controlSocketPath({ flag: options.control });
+  let server: ControlServer | undefined;
+  let finished!: (code: number) => void;
+  const done = new Promise<number>((resolve) => (finished = resolve));
+  let shuttingDown = false;
+  const reloadLock = { current: Promise.resolve() as Promise<unknown> };
+  // Orphans get as long to finish as the slowest unit's stop_timeout.
+  const graceMs = Math.max(1000, ...units.map((u) => u.service.stopTimeoutMs));
+
+  const shutdown = async (code: number, why: string): Promise<void> => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    logger.event('info', `${why}; stopping every service`);
+    await launcher.shutdown();
+    await server?.close();
+    await waitForChildren(ownPids, logger, graceMs);
+    reaper.stop();
+    stopFdWatcher();
+    finished(code);
+  };
+
+  try {
+    server = await startControlServer({
+      path: controlPath,
+      handler: controlHandler(launcher, { shutdown: () => void shutdown(0, '`launcher down`'), reloadLock }),
+      log: (level, message) => {
+        if (level !== 'debug') logger.event(level, message);
+      },
+    });
+  } catch (error) {
+    if (options.controlRequired) {
+      reaper.stop();
+      stopFdWatcher();
+      throw error;
+    }
+    logger.event('warn', `no control socket (${asLauncherError(error).message}); continuing without one`);
+  }
+
+  try {
+    launcher.bindAll(units);
+  } catch (error) {
+    await server?.close();
+    reaper.stop();
+    stopFdWatcher();
+    throw error;
+  }
+  inherited.closeUnused((message) => logger.event('warn', message));
+  logger.event('info', `${units.length} unit${units.length === 1 ? '' : 's'} loaded${server ? `; control socket ${server.path}` : ''}`);
+
+  launcher.on('idle', (exit) => {
+    const code = exitCodeOf(exit, osConstants.signals);
+    void shutdown(code, `every service has ended (last status ${code})`);
+  });
+  const uninstall = installSignals({
+    logger,
+    stop: (signal) => void shutdown(0, `${signal} received`),
+    kill: () => killGroups(ownPids),
+    reload: () => {
+      const run = reloadLock.current.then(() => reloadUnits(launcher, (m) => logger.event('info', m)));
+      reloadLock.current = run.catch(() => {});
+      run.then(
+        (r) => logger.event('info', `reload: ${r.summary.join('; ') || 'nothing changed'}`),
+        (error: unknown) => logger.event('error', `reload refused: ${asLauncherError(error).message}`),
+      );
+    },
+  });
+
+  for (const runtime of launcher.units.values()) {
+    launcher.startUnit(runtime).catch((error: unknown) => {
+      logger.supervisor({ unit: runtime.supervisor.unit.name, level: 'error', message: asLauncherError(error).message });
+    });
+  }
+  const code = await done;
+  uninstall();
+  return code;
+}

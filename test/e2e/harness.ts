@@ -1,0 +1,167 @@
+// Drives the real, built CLI (`node dist/cmd/launcher.js`) for end-to-end tests:
+// a launcher on a temp unit directory and control socket, its output captured
+// line by line, verbs run against it, and cleanup that leaves nothing behind.
+import { execa, type ResultPromise } from 'execa';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { makeTmpDir } from '../helpers/tmp.js';
+import { waitFor, withDeadline } from '../helpers/wait.js';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const CLI = path.join(ROOT, 'dist/cmd/launcher.js');
+export const FIXTURES = path.join(ROOT, 'test/fixtures');
+
+export interface CliResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `launcher ARGS` to completion (never rejects on a non-zero exit). */
+export async function cli(args: string[], options: { env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+  const r = await execa(process.execPath, [CLI, ...args], {
+    reject: false,
+    env: options.env ?? {},
+    cwd: options.cwd ?? ROOT,
+    timeout: options.timeoutMs ?? 60_000,
+  });
+  return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
+}
+
+export interface RunningLauncher {
+  readonly dir: string;
+  readonly unitsDir: string;
+  readonly control: string;
+  readonly pid: number;
+  /** Every line printed so far (stdout and stderr). */
+  readonly lines: string[];
+  /** Resolves with the first line matching `pattern` (already printed or future). */
+  waitForLine(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /** `launcher VERB ...` against this launcher's control socket. */
+  cli(args: string[], timeoutMs?: number): Promise<CliResult>;
+  /** Signal the launcher and wait for it to exit; resolves with its exit code. */
+  stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<number>;
+  readonly exited: Promise<number>;
+}
+
+/** Writes unit files (name → TOML text) and any extra files into a fresh dir. */
+export function makeUnitDir(units: Record<string, string>, files: Record<string, string> = {}): { dir: string; unitsDir: string; cleanup: () => void } {
+  const tmp = makeTmpDir('launcher-e2e-');
+  const unitsDir = path.join(tmp.dir, 'units');
+  mkdirSync(unitsDir);
+  for (const [name, text] of Object.entries(units)) writeFileSync(path.join(unitsDir, `${name}.toml`), text);
+  for (const [name, text] of Object.entries(files)) writeFileSync(path.join(unitsDir, name), text);
+  return { ...tmp, unitsDir };
+}
+
+const running = new Set<RunningLauncher>();
+
+/**
+ * Starts `launcher up` (or `args` as given) with a private control socket and
+ * waits for the "units loaded" line. Register `cleanupLaunchers` in afterEach.
+ */
+export async function startLauncher(
+  unitsDir: string,
+  options: { args?: string[]; env?: Record<string, string>; wait?: RegExp; command?: string[] } = {},
+): Promise<RunningLauncher> {
+  const dir = path.dirname(unitsDir);
+  const control = path.join(dir, 'ctl', 'control.sock');
+  const args = options.command ?? ['up', '--units', unitsDir, '--control', control, ...(options.args ?? [])];
+  const child: ResultPromise = execa(process.execPath, [CLI, ...args], {
+    reject: false,
+    buffer: false,
+    env: { ...options.env },
+    cwd: dir,
+    stdin: 'ignore',
+  });
+  const lines: string[] = [];
+  const waiters: { pattern: RegExp; resolve: (line: string) => void }[] = [];
+  const onData = (chunk: Buffer): void => {
+    for (const line of chunk.toString().split('\n')) {
+      if (line === '') continue;
+      lines.push(line);
+      for (const w of [...waiters]) {
+        if (w.pattern.test(line)) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve(line);
+        }
+      }
+    }
+  };
+  child.stdout?.on('data', onData);
+  child.stderr?.on('data', onData);
+  const exited = child.then((r) => r.exitCode ?? 128 + 9);
+  const waitForLine = (pattern: RegExp, timeoutMs = 15_000): Promise<string> => {
+    const seen = lines.find((l) => pattern.test(l));
+    if (seen) return Promise.resolve(seen);
+    return withDeadline(
+      new Promise<string>((resolve) => waiters.push({ pattern, resolve })),
+      timeoutMs,
+      `launcher output matching ${pattern}\n--- output so far:\n${lines.join('\n')}`,
+    );
+  };
+  const launcher: RunningLauncher = {
+    dir,
+    unitsDir,
+    control,
+    pid: child.pid ?? -1,
+    lines,
+    waitForLine,
+    exited,
+    cli: (verbArgs, timeoutMs) => cli([...verbArgs, '--control', control], timeoutMs ? { timeoutMs } : {}),
+    stop: async (signal = 'SIGTERM', timeoutMs = 20_000) => {
+      child.kill(signal);
+      return withDeadline(exited, timeoutMs, 'launcher exit');
+    },
+  };
+  running.add(launcher);
+  void exited.then(() => running.delete(launcher));
+  await Promise.race([
+    waitForLine(options.wait ?? /units? loaded/),
+    exited.then((code) => {
+      throw new Error(`launcher exited with ${code} before it was up:\n${lines.join('\n')}`);
+    }),
+  ]);
+  return launcher;
+}
+
+/** SIGKILL-free cleanup: SIGTERM every launcher still running and wait for it. */
+export async function cleanupLaunchers(): Promise<void> {
+  await Promise.all(
+    [...running].map(async (l) => {
+      try {
+        await l.stop('SIGTERM', 20_000);
+      } catch {
+        process.kill(l.pid, 'SIGKILL');
+      }
+    }),
+  );
+}
+
+/** GET http://host:port/path with a fresh connection; resolves { status, body } or rejects. */
+export async function httpGet(port: number, urlPath = '/', host = '127.0.0.1', timeoutMs = 5000): Promise<{ status: number; body: string }> {
+  const http = await import('node:http');
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host, port, path: urlPath, agent: false, headers: { connection: 'close' }, timeout: timeoutMs }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error('request timed out')));
+    req.on('error', reject);
+  });
+}
+
+/** Waits until GET succeeds with status 200; returns the body. */
+export function waitForHttp(port: number, urlPath = '/', timeoutMs = 15_000): Promise<string> {
+  return waitFor(
+    async () => {
+      const r = await httpGet(port, urlPath);
+      return r.status === 200 ? r.body : undefined;
+    },
+    { timeoutMs, what: `HTTP 200 on port ${port}` },
+  );
+}
