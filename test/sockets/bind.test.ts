@@ -4,7 +4,7 @@ import { existsSync, lstatSync, renameSync, statSync, writeFileSync } from 'node
 import net from 'node:net';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LauncherError } from '../../src/errors.js';
+import { thrownBy } from '../helpers/errors.js';
 import { InheritedFds, bindSocket, bindUnitSockets, closeSocket } from '../../src/sockets/index.js';
 import { FD_CLOEXEC, O_NONBLOCK, close, getFdFlags, getStatusFlags } from '../../src/sys/libc.js';
 import { isFdOpen } from '../../src/sys/fds.js';
@@ -38,16 +38,6 @@ function connects(options: net.NetConnectOpts): Promise<boolean> {
   });
 }
 
-function catchError(fn: () => unknown): LauncherError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(LauncherError);
-    return error as LauncherError;
-  }
-  throw new Error('expected a LauncherError');
-}
-
 describe('inet', () => {
   it('binds 127.0.0.1:PORT listening, CLOEXEC, blocking, and queues connections without accepting', async () => {
     const port = await freePort();
@@ -66,7 +56,7 @@ describe('inet', () => {
     const port = await freePort();
     const unit = await unitWith('web', `listen = "127.0.0.1:${port}"\nname = "http"`);
     tracker.socket(bindSocket('web', unit.sockets[0]!));
-    const error = catchError(() => bindSocket('web', unit.sockets[0]!));
+    const error = thrownBy(() => bindSocket('web', unit.sockets[0]!));
     expect(error.code).toBe('LAUNCHER_BIND');
     expect(error.message).toBe(`web: socket "http" 127.0.0.1:${port}: address already in use`);
     expect(error.context).toMatchObject({ unit: 'web', socket: 'http', address: `127.0.0.1:${port}`, syscall: 'bind', errnoName: 'EADDRINUSE' });
@@ -138,7 +128,7 @@ describe('unix and abstract', () => {
     const fresh = tracker.socket(bindSocket('app', unit.sockets[0]!));
     expect(await connects({ path: file })).toBe(true);
 
-    const live = catchError(() => bindSocket('app', unit.sockets[0]!));
+    const live = thrownBy(() => bindSocket('app', unit.sockets[0]!));
     expect(live.code).toBe('LAUNCHER_BIND');
     expect(live.message).toBe(`app: socket "api" ${file}: address in use by a running process`);
     expect(lstatSync(file).ino).toBe(fresh.createdFile?.ino);
@@ -149,7 +139,7 @@ describe('unix and abstract', () => {
     const plain = path.join(tmp.dir, 'plain.sock');
     writeFileSync(plain, 'keep me');
     const unit = await unitWith('p', `listen = ${q(plain)}`);
-    const error = catchError(() => bindSocket('p', unit.sockets[0]!));
+    const error = thrownBy(() => bindSocket('p', unit.sockets[0]!));
     expect(error.message).toMatch(/not a socket/);
     expect(lstatSync(plain).isFile()).toBe(true);
   });
@@ -169,14 +159,14 @@ describe('unix and abstract', () => {
   it('fails clearly when the folder is missing or not writable, leaving nothing behind', async () => {
     const missing = path.join(tmp.dir, 'no-such-dir', 'app.sock');
     const unit = await unitWith('app', `listen = ${q(missing)}`);
-    const error = catchError(() => bindSocket('app', unit.sockets[0]!));
+    const error = thrownBy(() => bindSocket('app', unit.sockets[0]!));
     expect(error.code).toBe('LAUNCHER_BIND');
     expect(error.context.errnoName).toBe('ENOENT');
     expect(error.message).toMatch(/does not exist; the launcher does not create it/);
 
     // /proc refuses new files even to root.
     const unwritable = await unitWith('ro', `listen = "/proc/launcher-test.sock"`);
-    const denied = catchError(() => bindSocket('ro', unwritable.sockets[0]!));
+    const denied = thrownBy(() => bindSocket('ro', unwritable.sockets[0]!));
     expect(denied.code).toBe('LAUNCHER_BIND');
     expect(denied.context).toMatchObject({ unit: 'ro', address: '/proc/launcher-test.sock', syscall: 'bind' });
   });
@@ -216,7 +206,7 @@ describe('bindUnitSockets', () => {
     try {
       const file = path.join(tmp.dir, 'first.sock');
       const unit = await unitWith('web', `listen = ${q(file)}`, `listen = "127.0.0.1:${free}"`, `listen = "127.0.0.1:${busy}"\nname = "third"`);
-      const error = catchError(() => bindUnitSockets(unit));
+      const error = thrownBy(() => bindUnitSockets(unit));
       expect(error.context).toMatchObject({ unit: 'web', socket: 'third', errnoName: 'EADDRINUSE' });
       expect(existsSync(file)).toBe(false);
       // The port bound first is free again.
@@ -236,12 +226,12 @@ describe('fd: inherited sockets', () => {
     const s = tracker.socket(bindSocket('m', unit.sockets[0]!, { inherited }));
     expect(s.fd).toBe(fd);
 
-    const absent = catchError(() => bindSocket('m', unit.sockets[0]!, { inherited }));
+    const absent = thrownBy(() => bindSocket('m', unit.sockets[0]!, { inherited }));
     expect(absent.code).toBe('LAUNCHER_BIND');
     expect(absent.message).toMatch(/no inherited socket named "metrics"/);
 
     const wrongFd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC);
-    const wrong = catchError(() => bindSocket('m', unit.sockets[0]!, { inherited: new InheritedFds([{ fd: wrongFd, name: 'metrics' }]) }));
+    const wrong = thrownBy(() => bindSocket('m', unit.sockets[0]!, { inherited: new InheritedFds([{ fd: wrongFd, name: 'metrics' }]) }));
     expect(wrong.message).toMatch(/inherited socket is seqpacket, the unit says datagram/);
     expect(isFdOpen(wrongFd)).toBe(false);
   });

@@ -3,19 +3,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { LauncherError } from '../../src/errors.js';
+import { thrownBy } from '../helpers/errors.js';
 import { adHocUnit, formatUnitError, loadUnitFile, validateUnit } from '../../src/units/index.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/units', import.meta.url));
-
-function thrown(run: () => unknown): LauncherError {
-  try {
-    run();
-  } catch (e) {
-    expect(e).toBeInstanceOf(LauncherError);
-    return e as LauncherError;
-  }
-  throw new Error('expected a failure');
-}
 
 describe('formatUnitError', () => {
   test('file relative to cwd, line:col, key, message', async () => {
@@ -35,13 +26,13 @@ describe('formatUnitError', () => {
 
 describe('validateUnit', () => {
   test('without source, errors carry no line', () => {
-    const error = thrown(() => validateUnit({ name: 'x', file: '/tmp/x.toml', data: { service: { exec: ['sh'], instances: 'two' } } }));
+    const error = thrownBy(() => validateUnit({ name: 'x', file: '/tmp/x.toml', data: { service: { exec: ['sh'], instances: 'two' } } }));
     expect(error.code).toBe('LAUNCHER_UNITS_INVALID');
     expect(error.context.errors?.map((e) => [e.context.key, e.context.line])).toEqual([['[service].instances', undefined]]);
   });
 
   test('a wrong-typed input is an error, not a crash', () => {
-    expect(thrown(() => validateUnit({ name: 'x', file: '/tmp/x.toml', data: 'nope' })).code).toBe('LAUNCHER_UNITS_INVALID');
+    expect(thrownBy(() => validateUnit({ name: 'x', file: '/tmp/x.toml', data: 'nope' })).code).toBe('LAUNCHER_UNITS_INVALID');
   });
 });
 
@@ -64,7 +55,7 @@ describe('adHocUnit', () => {
   });
 
   test('errors name the flag, once each', () => {
-    const error = thrown(() => adHocUnit({ name: '-x', listen: ['80800', 'a:b'], fdname: 'a:b', exec: ['nod'], cwd: '/tmp' }));
+    const error = thrownBy(() => adHocUnit({ name: '-x', listen: ['80800', 'a:b'], fdname: 'a:b', exec: ['nod'], cwd: '/tmp' }));
     expect(formatUnitError(error)).toEqual([
       '--name: unit name "-x" must match [A-Za-z0-9][A-Za-z0-9_.@-]* (at most 255 characters)',
       'CMD: "nod" not found in PATH',
@@ -75,12 +66,12 @@ describe('adHocUnit', () => {
   });
 
   test('the same address twice is refused', () => {
-    const error = thrown(() => adHocUnit({ listen: ['9402', '9402'], exec: ['sh'], cwd: '/tmp' }));
+    const error = thrownBy(() => adHocUnit({ listen: ['9402', '9402'], exec: ['sh'], cwd: '/tmp' }));
     expect(error.context.errors?.map((e) => e.context.key)).toEqual(['-l']);
   });
 
   test('an empty command is refused', () => {
-    const error = thrown(() => adHocUnit({ listen: [], exec: [], cwd: '/tmp' }));
+    const error = thrownBy(() => adHocUnit({ listen: [], exec: [], cwd: '/tmp' }));
     expect(formatUnitError(error)).toEqual(['CMD: must name a command, got an empty one']);
   });
 });

@@ -1,19 +1,9 @@
 // The value parsers on their own: durations, signals, addresses, shell-like split, env files, suggestions.
 import { describe, expect, test } from 'vitest';
-import { LauncherError } from '../../src/errors.js';
+import { thrownBy } from '../helpers/errors.js';
 import { parseEnvFile } from '../../src/units/env-file.js';
 import { closest } from '../../src/units/suggest.js';
 import { formatListen, parseDuration, parseListen, parseSignal, splitCommand } from '../../src/units/index.js';
-
-function failure(run: () => unknown): LauncherError {
-  try {
-    run();
-  } catch (e) {
-    expect(e).toBeInstanceOf(LauncherError);
-    return e as LauncherError;
-  }
-  throw new Error('expected a failure');
-}
 
 describe('parseDuration', () => {
   test.each([
@@ -22,13 +12,13 @@ describe('parseDuration', () => {
   ])('%j is %d ms', (input, ms) => expect(parseDuration(input)).toBe(ms));
 
   test.each([[true], ['10 sec'], ['-1s'], [-1], [''], ['s'], ['1d'], [Number.NaN], [Infinity], [null], [[1]], ['1e3']])('%j is refused', (input) => {
-    const error = failure(() => parseDuration(input));
+    const error = thrownBy(() => parseDuration(input));
     expect(error.code).toBe('LAUNCHER_UNIT_INVALID');
     expect(error.context.expected).toBe('a duration like "10s"');
   });
 
   test('longer than a Node timer can wait is refused', () => {
-    expect(failure(() => parseDuration('600h')).message).toMatch(/too long/);
+    expect(thrownBy(() => parseDuration('600h')).message).toMatch(/too long/);
   });
 });
 
@@ -37,7 +27,7 @@ describe('parseSignal', () => {
     expect(parseSignal(input)).toBe(name);
   });
   test.each([['SIGFOO'], [''], [15], ['SIG']])('%j is refused', (input) => {
-    expect(failure(() => parseSignal(input)).code).toBe('LAUNCHER_UNIT_INVALID');
+    expect(thrownBy(() => parseSignal(input)).code).toBe('LAUNCHER_UNIT_INVALID');
   });
 });
 
@@ -63,7 +53,7 @@ describe('parseListen', () => {
     ['@', /needs a name/], ['unix:', /needs a path/], ['fd:a:b', /must not contain ":"/], ['fd:', /must not be empty/],
     ['/tmp/dir/', /must name a file/], [`/${'x'.repeat(107)}`, /longer than 107/], [`@${'x'.repeat(107)}`, /at most 106/],
   ])('%j is refused', (text, why) => {
-    expect(failure(() => parseListen(text, '/units')).message).toMatch(why);
+    expect(thrownBy(() => parseListen(text, '/units')).message).toMatch(why);
   });
 
   test('formatListen writes an address back', () => {
@@ -87,7 +77,7 @@ describe('splitCommand', () => {
   ])('%j', (text, argv) => expect(splitCommand(text)).toEqual(argv));
 
   test.each([[`a 'b`], [`a "b`], ['a \\']])('%j is refused', (text) => {
-    expect(failure(() => splitCommand(text)).code).toBe('LAUNCHER_UNIT_INVALID');
+    expect(thrownBy(() => splitCommand(text)).code).toBe('LAUNCHER_UNIT_INVALID');
   });
 });
 
