@@ -25,7 +25,8 @@ export function defaultShim(): ShimKind {
 /**
  * Run by `node -e` as the service's pid-to-be: sets each named variable to its own pid,
  * undoes what Node changed that exec would keep — Node marks fds 0-2 close-on-exec at
- * start-up (so F_SETFD 0 on them and on the LISTEN_FDS sockets), ignores SIGPIPE, may
+ * start-up (so F_SETFD 0 on them and on the LISTEN_FDS sockets) and Node 24 leaves an fd of its
+ * own without close-on-exec (so F_SETFD FD_CLOEXEC on every other fd), ignores SIGPIPE, may
  * block signals — then execve()s the service. It only returns if execve failed: exit 127 like a shell.
  * argv: koffiPath, "NAME:NAME", file, argv0, args...
  */
@@ -39,6 +40,7 @@ const sigprocmask = libc.func('int sigprocmask(int how, const void *set, void *o
 const fcntl = libc.func('int fcntl(int fd, int cmd, int arg)');
 const passed = 3 + (Number(process.env.LISTEN_FDS) || 0);
 for (let fd = 0; fd < passed; fd++) fcntl(fd, 2, 0);
+for (const name of require('node:fs').readdirSync('/proc/self/fd')) if (Number(name) >= passed) fcntl(Number(name), 2, 1);
 for (let sig = 1; sig < 32; sig++) if (sig !== 9 && sig !== 19) signal(sig, null);
 sigprocmask(2, Buffer.alloc(128), null);
 const env = { ...process.env };
