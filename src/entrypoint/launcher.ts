@@ -127,8 +127,15 @@ export class Launcher extends EventEmitter {
     this.emit('settled', event);
     const unit = runtime.supervisor.unit;
     // An on-demand service that ended cleanly goes back to waiting for traffic, like a systemd socket unit.
+    // Deferred: 'settled' is emitted from inside the instance's own transition, where a start would only be
+    // queued and the supervisor would read the still-inactive instance as "stopped before it was ready".
     if (unit.service.start === 'on-demand' && event.state === 'inactive') {
-      this.startUnit(runtime).catch(() => {});
+      queueMicrotask(() => {
+        if (this.units.get(unit.name) !== runtime) return; // shut down or replaced meanwhile
+        this.startUnit(runtime).catch((error: unknown) =>
+          this.logger.supervisor({ unit: unit.name, level: 'error', message: `cannot wait for traffic again: ${(error as Error).message}` }),
+        );
+      });
       return;
     }
     const busy = [...this.units.values()].some((r) => !['inactive', 'failed'].includes(r.supervisor.status().state));

@@ -146,9 +146,13 @@ export class UnitSupervisor extends EventEmitter {
   /**
    * Applies a datagram from the unit's notify socket, if its sender is one of
    * this unit's children (or a pid a child named with MAINPID=); otherwise logs
-   * a warning and ignores it.
+   * a warning and ignores it. A lone BARRIER=1 is dropped silently whoever sent
+   * it, as systemd does: systemd-notify sends it from its own pid (not the
+   * service's) right after crediting READY=1 to its parent, and its fd is
+   * already closed by the notify socket, which is all a barrier asks.
    */
   notify(msg: NotifyMessage): void {
+    if (msg.fields.size === 1 && msg.fields.get('BARRIER') === '1') return;
     const owner = [...this.#slots, ...this.#extras].find((i) => i.ownsPid(msg.pid));
     if (!owner) {
       this.#env.log({
@@ -274,6 +278,8 @@ export class UnitSupervisor extends EventEmitter {
     const allDown = this.#slots.every((i) => i.state === 'inactive' || i.state === 'failed');
     if (t.exit !== undefined && !t.requested && allDown) {
       const settled: SettledEvent = { unit: name, state: state === 'failed' ? 'failed' : 'inactive', exit: t.exit };
+      // The activation that started these children is used up: an on-demand unit's next start waits for traffic again.
+      this.#activated = false;
       this.emit('settled', settled);
     }
   }

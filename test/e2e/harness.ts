@@ -2,9 +2,10 @@
 // a launcher on a temp unit directory and control socket, its output captured
 // line by line, verbs run against it, and cleanup that leaves nothing behind.
 import { execa, type ResultPromise } from 'execa';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { StatusReply } from '../../src/entrypoint/status-reply.js';
 import { makeTmpDir } from '../helpers/tmp.js';
 import { waitFor, withDeadline } from '../helpers/wait.js';
 
@@ -164,4 +165,23 @@ export function waitForHttp(port: number, urlPath = '/', timeoutMs = 15_000): Pr
     },
     { timeoutMs, what: `HTTP 200 on port ${port}` },
   );
+}
+
+/** `launcher status --json` of a running launcher, parsed (throws with the output when the verb fails). */
+export async function statusJson(launcher: RunningLauncher): Promise<StatusReply> {
+  const r = await launcher.cli(['status', '--json']);
+  if (r.exitCode !== 0) throw new Error(`status --json exited ${r.exitCode}: ${r.stderr}`);
+  return JSON.parse(r.stdout) as StatusReply;
+}
+
+/** The pids of `pid`'s direct children, from /proc/<pid>/task/<tid>/children (every thread's). */
+export function childrenOf(pid: number): number[] {
+  const tasks = readdirSync(`/proc/${pid}/task`);
+  return tasks.flatMap((tid) => {
+    try {
+      return readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(/\s+/).filter(Boolean).map(Number);
+    } catch {
+      return []; // the thread ended between readdir and read
+    }
+  });
 }
