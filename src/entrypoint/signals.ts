@@ -8,6 +8,8 @@ export interface SignalActions {
   readonly logger: Logger;
   /** First TERM/INT: orderly stop. */
   stop(signal: NodeJS.Signals): void;
+  /** True once a shutdown is under way for any reason (`down`, every service ended). */
+  shuttingDown(): boolean;
   /** Second TERM/INT during shutdown: SIGKILL every service now. */
   kill(): void;
   reload(): void;
@@ -19,7 +21,8 @@ const IGNORED: NodeJS.Signals[] = ['SIGUSR1', 'SIGUSR2', 'SIGQUIT', 'SIGWINCH'];
 export function installSignals(actions: SignalActions): () => void {
   let stopping = false;
   const onStop = (signal: NodeJS.Signals): void => {
-    if (stopping) {
+    // A stop signal during any shutdown already under way (a signal, `down`, or every service having ended) means "now".
+    if (stopping || actions.shuttingDown()) {
       actions.logger.event('warn', `${signal} again: killing every service now`);
       actions.kill();
       return;

@@ -110,6 +110,8 @@ async function serve(units: readonly Unit[], options: ServeOptions): Promise<num
   let finished!: (code: number) => void;
   const done = new Promise<number>((resolve) => (finished = resolve));
   let shuttingDown = false;
+  // Set by a second SIGTERM/SIGINT: stop waiting for anything, SIGKILL what is left.
+  let hurry = false;
   const reloadLock = { current: Promise.resolve() as Promise<unknown> };
   // Orphans get as long to finish as the slowest unit's stop_timeout.
   const graceMs = Math.max(1000, ...units.map((u) => u.service.stopTimeoutMs));
@@ -120,7 +122,7 @@ async function serve(units: readonly Unit[], options: ServeOptions): Promise<num
     logger.event('info', `${why}; stopping every service`);
     await launcher.shutdown();
     await server?.close();
-    await waitForChildren(ownPids, logger, graceMs);
+    await waitForChildren(ownPids, logger, graceMs, () => hurry);
     reaper.stop();
     stopFdWatcher();
     finished(code);
@@ -161,7 +163,11 @@ async function serve(units: readonly Unit[], options: ServeOptions): Promise<num
   const uninstall = installSignals({
     logger,
     stop: (signal) => void shutdown(0, `${signal} received`),
-    kill: () => killGroups(ownPids),
+    shuttingDown: () => shuttingDown,
+    kill: () => {
+      hurry = true;
+      killGroups(ownPids);
+    },
     reload: () => {
       const run = reloadLock.current.then(() => reloadUnits(launcher, (m) => logger.event('info', m)));
       reloadLock.current = run.catch(() => {});

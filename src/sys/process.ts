@@ -88,6 +88,8 @@ export interface ProcStat {
   /** R, S, D, Z (zombie), T, t, X, I, ... */
   readonly state: string;
   readonly ppid: number;
+  /** Its process group id. */
+  readonly pgrp: number;
 }
 
 /** Reads /proc/<pid>/stat; undefined when the process is gone (or fully reaped). */
@@ -108,6 +110,7 @@ export function readProcStat(pid: number | 'self'): ProcStat | undefined {
     comm: text.slice(open + 1, close),
     state: rest[0] ?? '?',
     ppid: Number(rest[1]),
+    pgrp: Number(rest[2]),
   };
 }
 
