@@ -1,7 +1,7 @@
 // The one place where outcomes become exit codes and errors become messages
 // (SPEC: 0 done, 1 failed, 2 usage or unit-file error, 3 no launcher reachable).
 import { asLauncherError, exitCodeFor, type LauncherError } from '../src/errors.js';
-import { formatUnitError } from '../src/units/index.js';
+import { formatUnitError } from '../src/units/format.js';
 
 let debug = process.argv.includes('--debug');
 

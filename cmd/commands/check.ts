@@ -2,7 +2,6 @@
 import type { CommandModule } from 'yargs';
 import { finish } from '../exit.js';
 import { unitsDir, unitsOption } from '../options.js';
-import { loadUnitDir } from '../../src/units/index.js';
 
 export const check: CommandModule = {
   command: 'check',
@@ -10,6 +9,7 @@ export const check: CommandModule = {
   builder: (y) => y.option('units', unitsOption),
   handler: (argv) =>
     finish(async () => {
+      const { loadUnitDir } = await import('../../src/units/index.js');
       const units = await loadUnitDir(unitsDir(argv.units));
       process.stdout.write(`${units.length} unit${units.length === 1 ? '' : 's'} OK\n`);
     }),

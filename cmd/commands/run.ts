@@ -3,7 +3,6 @@ import type { CommandModule } from 'yargs';
 import { finish } from '../exit.js';
 import { controlOption } from '../options.js';
 import { LauncherError } from '../../src/errors.js';
-import { runAdHoc } from '../../src/entrypoint/up.js';
 import type { LogFormat } from '../../src/entrypoint/log.js';
 
 export const run: CommandModule = {
@@ -20,11 +19,12 @@ export const run: CommandModule = {
       .option('log-format', { choices: ['text', 'json'] as const, default: 'text' })
       .parserConfiguration({ 'populate--': true }),
   handler: (argv) =>
-    finish(() => {
+    finish(async () => {
       const command = ((argv['--'] as unknown[] | undefined) ?? []).map(String);
       if (command.length === 0) {
         throw new LauncherError('LAUNCHER_USAGE', 'run needs a command after `--`, e.g. `launcher run -l 8080 -- node server.mjs`');
       }
+      const { runAdHoc } = await import('../../src/entrypoint/up.js');
       return runAdHoc({
         name: argv.name as string,
         listen: (argv.l as string[]).map(String),

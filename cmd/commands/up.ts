@@ -2,7 +2,6 @@
 import type { CommandModule } from 'yargs';
 import { finish } from '../exit.js';
 import { controlOption, unitsDir, unitsOption } from '../options.js';
-import { runUp } from '../../src/entrypoint/up.js';
 import type { LogFormat } from '../../src/entrypoint/log.js';
 
 export const up: CommandModule = {
@@ -14,11 +13,13 @@ export const up: CommandModule = {
       .option('control', controlOption)
       .option('log-format', { choices: ['text', 'json'] as const, default: 'text', describe: 'Output format' }),
   handler: (argv) =>
-    finish(() =>
-      runUp({
+    finish(async () => {
+      // Imported here so that client verbs do not load the launcher (and koffi) at start-up.
+      const { runUp } = await import('../../src/entrypoint/up.js');
+      return runUp({
         unitsDir: unitsDir(argv.units),
         control: argv.control as string | undefined,
         logFormat: argv['log-format'] as LogFormat,
-      }),
-    ),
+      });
+    }),
 };

@@ -33,6 +33,6 @@ export function buildStatusReply(launcher: Launcher, runtimes: readonly UnitRunt
   const now = performance.now();
   return {
     launcher: { pid: process.pid, uptimeMs: Date.now() - launcher.startedAt, unitsDir: launcher.unitsDir },
-    units: runtimes.map((r) => unitReply(r, now)),
+    units: runtimes.map((r) => unitReply(r, now)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
   };
 }
