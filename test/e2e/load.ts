@@ -48,3 +48,74 @@ export function startLoad(port: number, { concurrency = 4, maxMs = 120_000, path
     },
   };
 }
+
+/** One `launcher restart` as printed: "web: OLD → NEW, ready in N ms, drained in M ms". */
+export interface Swap {
+  oldPid: number;
+  newPid: number;
+  readyMs: number;
+  drainMs: number;
+}
+
+const SWAP_LINE = /^(\S+?)(?:\[\d+\])?: (\d+|-) → (\d+), ready in (\d+) ms, drained in (\d+) ms$/gm;
+
+/** Every swap line in `launcher restart` output. */
+export function parseSwaps(stdout: string): Swap[] {
+  return [...stdout.matchAll(SWAP_LINE)].map((m) => ({
+    oldPid: Number(m[2]),
+    newPid: Number(m[3]),
+    readyMs: Number(m[4]),
+    drainMs: Number(m[5]),
+  }));
+}
+
+/**
+ * Runs `restart` (e.g. `() => launcher.cli(['restart', 'web'])`) `times` times
+ * in a row while startLoad hits `port`; resolves with each run's result and
+ * swaps and the load report. Stops at the first non-zero exit (callers assert).
+ */
+export async function restartUnderLoad(
+  port: number,
+  times: number,
+  restart: () => Promise<{ exitCode: number; stdout: string; stderr: string }>,
+  { concurrency = 4 } = {},
+): Promise<{ runs: { exitCode: number; stdout: string; stderr: string; swaps: Swap[] }[]; report: LoadReport }> {
+  const load = startLoad(port, { concurrency });
+  const runs: { exitCode: number; stdout: string; stderr: string; swaps: Swap[] }[] = [];
+  try {
+    for (let i = 0; i < times; i++) {
+      const r = await restart();
+      runs.push({ ...r, swaps: parseSwaps(r.stdout) });
+      if (r.exitCode !== 0) break;
+    }
+  } finally {
+    await load.stop();
+  }
+  return { runs, report: load.report };
+}
+
+/**
+ * What went wrong in a restartUnderLoad run of `times` restarts, as readable
+ * lines (empty when all is well): a restart that did not exit 0 or did not
+ * print exactly one swap, a swap whose old pid is not the previous new pid,
+ * any failed request, or load that did not span the swaps (too few requests,
+ * too few distinct answers). Assert `toEqual([])` to see every problem at once.
+ */
+export function restartProblems(runs: { exitCode: number; stdout: string; stderr: string; swaps: Swap[] }[], report: LoadReport, times: number): string[] {
+  const problems: string[] = [];
+  if (runs.length !== times) problems.push(`${runs.length} restarts ran, expected ${times}`);
+  let previous: number | undefined;
+  for (const [i, run] of runs.entries()) {
+    if (run.exitCode !== 0) problems.push(`restart ${i} exited ${run.exitCode}: ${run.stdout} ${run.stderr}`);
+    if (run.swaps.length !== 1) problems.push(`restart ${i} printed ${run.swaps.length} swap lines: ${run.stdout}`);
+    const swap = run.swaps[0];
+    if (!swap) continue;
+    if (swap.newPid === swap.oldPid) problems.push(`restart ${i} kept pid ${swap.oldPid}`);
+    if (previous !== undefined && swap.oldPid !== previous) problems.push(`restart ${i} replaced ${swap.oldPid}, expected ${previous}`);
+    previous = swap.newPid;
+  }
+  if (report.failed > 0) problems.push(`${report.failed} failed requests: ${report.errors.join('; ')}`);
+  if (report.ok <= times * 2) problems.push(`only ${report.ok} requests succeeded`);
+  if (report.bodies.size <= times / 2) problems.push(`only ${report.bodies.size} distinct answers`);
+  return problems;
+}
