@@ -1,0 +1,105 @@
+// The benchmark driver: `node bench/run.mjs [--quick] [--out DIR] [--peers a,b]
+// [--no-install] [--no-soak] [--soak-restarts N]`. Runs every available peer on
+// the same service and machine in one run, prints ratios, and writes
+// RESULTS.md, results.json and one SVG timeline per peer into the out folder
+// (bench/ for the full run; a fresh temp folder for --quick unless --out).
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { CLI, ROOT } from './lib/paths.mjs';
+import { launcherPeer } from './peers/launcher.mjs';
+import { serverStarterPeer } from './peers/server-starter.mjs';
+import { pm2Peer, pm2Kill } from './peers/pm2.mjs';
+import { naivePeer } from './peers/naive.mjs';
+import { benchRestarts } from './restart.mjs';
+import { bareNodeRss, launcherFootprint, pm2Footprint } from './footprint.mjs';
+import { cliLatency } from './cli-latency.mjs';
+import { soak } from './soak.mjs';
+import { machineInfo, renderResults, restartTable, goals } from './report.mjs';
+
+const { values: flags } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    out: { type: 'string' },
+    peers: { type: 'string' },
+    'no-install': { type: 'boolean', default: false },
+    'no-soak': { type: 'boolean', default: false },
+    'soak-restarts': { type: 'string' },
+    note: { type: 'string' },
+  },
+});
+
+const quick = flags.quick;
+const options = quick
+  ? { restarts: 3, cliRestarts: 1, concurrency: 8, steadyMs: 600, gapMs: 300, onDemand: [1, 100], eager: [10], pm2Apps: 10, cliRuns: 5, soakRestarts: 0 }
+  : { restarts: 20, cliRestarts: 3, concurrency: 8, steadyMs: 1500, gapMs: 400, onDemand: [1, 100, 1000], eager: [100, 1000], pm2Apps: 100, cliRuns: 20, soakRestarts: 1000 };
+if (flags['no-soak']) options.soakRestarts = 0;
+if (flags['soak-restarts']) options.soakRestarts = Number(flags['soak-restarts']);
+const outDir = path.resolve(flags.out ?? (quick ? mkdtempSync(path.join(os.tmpdir(), 'launcher-bench-')) : path.join(ROOT, 'bench')));
+mkdirSync(outDir, { recursive: true });
+if (!existsSync(CLI)) {
+  console.error(`${CLI} is missing: run \`npm run build\` first (npm run bench does).`);
+  process.exit(2);
+}
+
+const log = (...a) => console.log(`[bench +${(performance.now() / 1000).toFixed(1)}s]`, ...a);
+const wanted = flags.peers ? new Set(flags.peers.split(',')) : null;
+const allPeers = [launcherPeer('overlap'), launcherPeer('stop-first'), serverStarterPeer(), pm2Peer({ install: !flags['no-install'] }), naivePeer()];
+const results = {
+  command: `node bench/run.mjs ${process.argv.slice(2).join(' ')}`.trim(),
+  machine: machineInfo(),
+  note: flags.note,
+  options,
+  restart: [],
+  skipped: [],
+};
+
+async function main() {
+  log(`out: ${outDir}; ${quick ? 'quick' : 'full'} run; machine: ${results.machine.nproc} CPUs, ${results.machine.cpu}, Node ${results.machine.node}`);
+  let pm2Available = false;
+  for (const peer of allPeers) {
+    if (wanted && !wanted.has(peer.name)) continue;
+    const ok = await peer.available();
+    if (ok !== true) {
+      log(`skipping ${peer.name}: ${ok}`);
+      results.skipped.push({ name: peer.name, reason: ok });
+      continue;
+    }
+    if (peer.name === 'pm2') pm2Available = true;
+    log(`restart under load: ${peer.label}, ${options.restarts} restarts ...`);
+    const r = await benchRestarts(peer, { ...options, cliRestarts: peer.name.startsWith('launcher') ? options.cliRestarts : 0, outDir });
+    log(`  ${r.requests} requests, ${r.failed} failed, restart median ${Math.round(r.restarts.map((t) => t.ms).sort((a, b) => a - b)[r.restarts.length >> 1])} ms`);
+    results.restart.push(r);
+  }
+  if (!wanted || wanted.has('footprint')) {
+    log('footprint ...');
+    const launcher = [];
+    for (const n of options.onDemand) launcher.push(await launcherFootprint(n, 'on-demand'));
+    for (const n of options.eager) launcher.push(await launcherFootprint(n, 'eager'));
+    results.footprint = { bareNodeKiB: await bareNodeRss(), launcher, pm2: pm2Available ? await pm2Footprint(options.pm2Apps) : null };
+  }
+  if (!wanted || wanted.has('cli')) {
+    log('CLI latency ...');
+    results.cli = await cliLatency(options.cliRuns, { withPm2: pm2Available });
+  }
+  if (options.soakRestarts > 0 && (!wanted || wanted.has('soak'))) {
+    log(`soak: ${options.soakRestarts} restarts under load ...`);
+    results.soak = await soak({
+      restarts: options.soakRestarts,
+      concurrency: options.concurrency,
+      onProgress: (i, load) => i % 100 === 0 && log(`  soak ${i}/${options.soakRestarts}: ${load.ok} ok, ${load.failed} failed`),
+    });
+  }
+  writeFileSync(path.join(outDir, 'results.json'), JSON.stringify(results, null, 2) + '\n');
+  writeFileSync(path.join(outDir, 'RESULTS.md'), renderResults(results));
+  console.log('\n' + restartTable(results.restart) + '\n');
+  for (const g of goals(results)) console.log(`${g.ok === undefined ? 'n/a ' : g.ok ? 'PASS' : 'FAIL'}  ${g.goal}: ${g.measured}`);
+  log(`wrote ${path.join(outDir, 'RESULTS.md')}`);
+}
+
+try {
+  await main();
+} finally {
+  if (allPeers.some((p) => p.name === 'pm2') && results.skipped.every((s) => s.name !== 'pm2')) await pm2Kill();
+}
