@@ -3,10 +3,10 @@
 // stays the very same open socket (even if it moves to another unit); new
 // units start, removed units stop, changed services are handed off.
 import type { Unit } from '../units/types.js';
-import { closeSocket, socketKey, type BoundSocket } from '../sockets/index.js';
+import { bindKey, closeSocket, retuneSocket, type BoundSocket } from '../sockets/index.js';
 import type { Launcher, UnitRuntime } from './launcher.js';
 
-/** Old sockets by identity; `take` hands each out once. */
+/** Old sockets by bindKey; `take` hands each out once. */
 class SocketPool {
   readonly #byKey = new Map<string, BoundSocket[]>();
   readonly taken = new Set<BoundSocket>();
@@ -16,7 +16,7 @@ class SocketPool {
       for (const s of r.sockets) {
         const list = this.#byKey.get(s.key) ?? [];
         list.push(s);
-        this.#byKey.set(s.key, list);
+        this.#byKey.set(bindKey(s.spec), list);
       }
     }
   }
@@ -58,8 +58,9 @@ export async function applyReload(launcher: Launcher, next: readonly Unit[], pro
       plan.set(
         unit.name,
         unit.sockets.map((spec) => {
-          const kept = pool.take(socketKey(spec));
-          if (kept) return { ...kept, unit: unit.name, spec };
+          // Same address, type and bind-time flags: keep the open socket, retune the rest in place.
+          const kept = pool.take(bindKey(spec));
+          if (kept) return retuneSocket(kept, unit.name, spec);
           const [bound] = launcher.bindFresh({ ...unit, sockets: [spec] });
           if (!bound) throw new Error(`no socket bound for ${unit.name}`);
           fresh.push(bound);

@@ -2,7 +2,7 @@
 export { bindSocket, bindUnitSockets, closeSocket } from './bind.js';
 export type { BindOptions } from './bind.js';
 export type { BoundSocket, CreatedSocketFile } from './bound-socket.js';
-export { reapplyOptions } from './options.js';
-export { socketKey } from './key.js';
+export { reapplyOptions, retuneSocket } from './options.js';
+export { bindKey, socketKey } from './key.js';
 export { InheritedFds, takeInheritedFds, parseListenEnv, LISTEN_FDS_START } from './inherited.js';
 export type { InheritedFd, ListenEnv } from './inherited.js';

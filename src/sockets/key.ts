@@ -16,6 +16,15 @@ function addressKey(address: ListenAddress): string {
 }
 
 /**
+ * Equal for specs that one open socket can serve: same address, type, reuse_port
+ * and ipv6_only (fixed at bind time). Every other option can be changed on the
+ * open socket (retuneSocket), so a reload keeps the socket when only those change.
+ */
+export function bindKey(spec: SocketSpec): string {
+  return JSON.stringify([addressKey(spec.listen), spec.type, spec.reusePort, spec.ipv6Only]);
+}
+
+/**
  * Equal for equal address + type + every option (backlog, reuse_port, ipv6_only,
  * no_delay, keep_alive, non_blocking, mode, owner, group); the fd name and the
  * listen text as written are not part of it ("localhost:80" = "127.0.0.1:80").

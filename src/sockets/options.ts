@@ -17,6 +17,8 @@ import { AF_INET6, AF_UNIX } from '../sys/sockaddr.js';
 import type { SocketSpec } from '../units/types.js';
 import { asBindFailure } from './bind-error.js';
 import type { BoundSocket } from './bound-socket.js';
+import { socketKey } from './key.js';
+import { applySocketFileAccess } from './unix-file.js';
 
 /** Whether the socket type has a listen queue (datagram sockets are only bound). */
 export function listens(spec: SocketSpec): boolean {
@@ -57,4 +59,25 @@ export function reapplyOptions(s: BoundSocket): void {
   } catch (error) {
     throw asBindFailure(s.unit, s.spec, error);
   }
+}
+
+/**
+ * Moves an open socket to `spec` (same bindKey) without closing it: keep-alive and
+ * TCP_NODELAY on the listener, backlog and O_NONBLOCK now, unix file mode and owner.
+ * Returns the socket as described by `spec`. Throws LAUNCHER_BIND.
+ */
+export function retuneSocket(s: BoundSocket, unit: string, spec: SocketSpec): BoundSocket {
+  const next: BoundSocket = { ...s, unit, spec, key: socketKey(spec) };
+  try {
+    const inet = spec.listen.kind === 'inet' || (spec.listen.kind === 'fd' && s.spec.listen.kind === 'inet');
+    if (spec.type !== 'datagram' && spec.keepAlive !== s.spec.keepAlive) setsockoptInt(s.fd, SOL_SOCKET, SO_KEEPALIVE, spec.keepAlive ? 1 : 0);
+    if (inet && spec.type === 'stream' && spec.noDelay !== s.spec.noDelay) setsockoptInt(s.fd, IPPROTO_TCP, TCP_NODELAY, spec.noDelay ? 1 : 0);
+    applyStartOptions(s.fd, spec);
+  } catch (error) {
+    throw asBindFailure(unit, spec, error);
+  }
+  if (s.createdFile && (spec.mode !== s.spec.mode || spec.owner !== s.spec.owner || spec.group !== s.spec.group)) {
+    applySocketFileAccess(unit, spec, s.createdFile.path);
+  }
+  return next;
 }

@@ -107,6 +107,21 @@ describe('launcher reload', () => {
     expect(listeningInode(port)).toBe(inode);
   }, 60_000);
 
+  it('keeps the same socket when only options that can change in place change (backlog, keep_alive, no_delay)', async () => {
+    const port = await freePort();
+    const units = makeUnitDir({ web: nodeUnit(port) });
+    cleanups.push(units.cleanup);
+    const launcher = await startLauncher(units.unitsDir);
+    const oldPid = (await waitForHttp(port)).trim();
+    const inode = listeningInode(port);
+    writeFileSync(path.join(units.unitsDir, 'web.toml'), nodeUnit(port) + 'backlog = 77\nkeep_alive = true\nno_delay = true\n');
+    const r = await reload(launcher);
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/changed web: handed off/);
+    expect((await httpGet(port)).body.trim()).not.toBe(oldPid);
+    expect(listeningInode(port)).toBe(inode);
+  }, 30_000);
+
   it('refuses a broken directory whole (exit 2, every error) and keeps everything serving', async () => {
     const port = await freePort();
     const units = makeUnitDir({ web: nodeUnit(port, { GREETING: 'v1' }) });
