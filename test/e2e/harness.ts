@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { StatusReply } from '../../src/entrypoint/status-reply.js';
 import { makeTmpDir } from '../helpers/tmp.js';
 import { waitFor, withDeadline } from '../helpers/wait.js';
+import { collectLines } from './output-lines.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const CLI = path.join(ROOT, 'dist/cmd/launcher.js');
@@ -76,32 +77,8 @@ export async function startLauncher(
     cwd: dir,
     stdin: 'ignore',
   });
-  const lines: string[] = [];
-  const waiters: { pattern: RegExp; resolve: (line: string) => void }[] = [];
-  const onData = (chunk: Buffer): void => {
-    for (const line of chunk.toString().split('\n')) {
-      if (line === '') continue;
-      lines.push(line);
-      for (const w of [...waiters]) {
-        if (w.pattern.test(line)) {
-          waiters.splice(waiters.indexOf(w), 1);
-          w.resolve(line);
-        }
-      }
-    }
-  };
-  child.stdout?.on('data', onData);
-  child.stderr?.on('data', onData);
+  const { lines, waitForLine } = collectLines([child.stdout, child.stderr]);
   const exited = child.then((r) => r.exitCode ?? 128 + 9);
-  const waitForLine = (pattern: RegExp, timeoutMs = 15_000): Promise<string> => {
-    const seen = lines.find((l) => pattern.test(l));
-    if (seen) return Promise.resolve(seen);
-    return withDeadline(
-      new Promise<string>((resolve) => waiters.push({ pattern, resolve })),
-      timeoutMs,
-      `launcher output matching ${pattern}\n--- output so far:\n${lines.join('\n')}`,
-    );
-  };
   const launcher: RunningLauncher = {
     dir,
     unitsDir,
