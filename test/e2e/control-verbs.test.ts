@@ -2,10 +2,9 @@
 // `launcher up` — status (table and JSON), stop/start (sockets stay open,
 // start clears failed), unknown units, down, and no launcher at all.
 import { existsSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FIXTURES, cleanupLaunchers, cli, httpGet, makeUnitDir, startLauncher, waitForHttp, type RunningLauncher } from './harness.js';
+import { FIXTURES, cleanupLaunchers, cli, httpGet, makeUnitDir, startLauncher, waitForHttp, type RunningLauncher, statusJson, unitStatus, tcpConnects } from './harness.js';
 import { freePort } from '../helpers/ports.js';
 import { waitFor, withDeadline } from '../helpers/wait.js';
 
@@ -17,38 +16,6 @@ afterEach(async () => {
   await cleanupLaunchers();
   for (const c of cleanups.splice(0)) c();
 });
-
-interface UnitStatus {
-  name: string;
-  state: string;
-  pids: number[];
-  uptimeMs: number | null;
-  restarts: number;
-  statusText: string | null;
-  sockets: { name: string; listen: string; local: string }[];
-}
-
-async function statusJson(launcher: RunningLauncher, ...units: string[]): Promise<{ launcher: { pid: number }; units: UnitStatus[] }> {
-  const r = await launcher.cli(['status', ...units, '--json']);
-  expect(r.exitCode, r.stderr).toBe(0);
-  return JSON.parse(r.stdout) as { launcher: { pid: number }; units: UnitStatus[] };
-}
-
-async function unitStatus(launcher: RunningLauncher, unit: string): Promise<UnitStatus> {
-  const [status] = (await statusJson(launcher, unit)).units;
-  expect(status?.name).toBe(unit);
-  return status!;
-}
-
-function connects(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port }, () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.on('error', () => resolve(false));
-  });
-}
 
 /** Two units: `web` (the Node fixture on TCP and a unix socket) and `hello` (sends STATUS=hello). */
 async function upTwoUnits(): Promise<{ launcher: RunningLauncher; port: number; unitsDir: string }> {
@@ -116,7 +83,7 @@ describe('launcher stop / start', () => {
     expect(stopped.stdout).toBe('web: inactive');
     expect(await unitStatus(launcher, 'web')).toMatchObject({ state: 'inactive', pids: [] });
     expect(existsSync(`/proc/${oldPid}`)).toBe(false);
-    expect(await connects(port)).toBe(true);
+    expect(await tcpConnects(port)).toBe(true);
 
     // A request made while stopped waits in the backlog and is answered by the next child.
     const waiting = httpGet(port, '/', '127.0.0.1', 20_000);
@@ -187,7 +154,7 @@ describe('launcher down / no launcher', () => {
     expect(existsSync(launcher.control)).toBe(false);
     expect(existsSync(path.join(unitsDir, 'web.sock'))).toBe(false);
     for (const pid of pids) expect(existsSync(`/proc/${pid}`)).toBe(false);
-    expect(await connects(port)).toBe(false);
+    expect(await tcpConnects(port)).toBe(false);
   }, 40_000);
 
   it('every verb exits 3 with a hint when no launcher answers', async () => {

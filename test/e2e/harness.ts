@@ -3,9 +3,10 @@
 // line by line, verbs run against it, and cleanup that leaves nothing behind.
 import { execa, type ResultPromise } from 'execa';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { StatusReply } from '../../src/entrypoint/status-reply.js';
+import type { StatusReply, UnitStatusReply } from '../../src/entrypoint/status-reply.js';
 import { makeTmpDir } from '../helpers/tmp.js';
 import { waitFor, withDeadline } from '../helpers/wait.js';
 import { collectLines } from './output-lines.js';
@@ -144,11 +145,29 @@ export function waitForHttp(port: number, urlPath = '/', timeoutMs = 15_000): Pr
   );
 }
 
-/** `launcher status --json` of a running launcher, parsed (throws with the output when the verb fails). */
-export async function statusJson(launcher: RunningLauncher): Promise<StatusReply> {
-  const r = await launcher.cli(['status', '--json']);
+/** `launcher status [UNIT...] --json` of a running launcher, parsed (throws with the output when the verb fails). */
+export async function statusJson(launcher: RunningLauncher, ...units: string[]): Promise<StatusReply> {
+  const r = await launcher.cli(['status', ...units, '--json']);
   if (r.exitCode !== 0) throw new Error(`status --json exited ${r.exitCode}: ${r.stderr}`);
   return JSON.parse(r.stdout) as StatusReply;
+}
+
+/** The status of one unit (throws unless the reply holds exactly that unit). */
+export async function unitStatus(launcher: RunningLauncher, unit: string): Promise<UnitStatusReply> {
+  const { units } = await statusJson(launcher, unit);
+  if (units.length !== 1 || units[0]?.name !== unit) throw new Error(`status ${unit} replied with ${JSON.stringify(units)}`);
+  return units[0];
+}
+
+/** True if a TCP connect to 127.0.0.1:port succeeds (a launcher's backlog completes it), false if refused. */
+export function tcpConnects(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port }, () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.on('error', () => resolve(false));
+  });
 }
 
 /** The pids of `pid`'s direct children, from /proc/<pid>/task/<tid>/children (every thread's). */

@@ -3,10 +3,9 @@
 // load, a broken directory changes nothing, and added / removed / moved units
 // open and close exactly their ports.
 import { readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FIXTURES, cleanupLaunchers, httpGet, makeUnitDir, startLauncher, waitForHttp, type RunningLauncher } from './harness.js';
+import { FIXTURES, cleanupLaunchers, httpGet, makeUnitDir, startLauncher, waitForHttp, type RunningLauncher, tcpConnects } from './harness.js';
 import { startLoad } from './load.js';
 import { freePort } from '../helpers/ports.js';
 import { waitFor } from '../helpers/wait.js';
@@ -49,17 +48,6 @@ function socketInodesOf(pid: number): Set<number> {
     }
   }
   return inodes;
-}
-
-/** resolves true if a TCP connect succeeds, false if refused. */
-function connects(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port }, () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.on('error', () => resolve(false));
-  });
 }
 
 async function reload(launcher: RunningLauncher): Promise<{ exitCode: number; stdout: string; stderr: string }> {
@@ -142,7 +130,7 @@ describe('launcher reload', () => {
 
     expect((await httpGet(port)).body.trim()).toBe(pid);
     expect((await httpGet(port, '/env/GREETING')).body).toBe('v1\n');
-    expect(await connects(otherPort)).toBe(false);
+    expect(await tcpConnects(otherPort)).toBe(false);
     const status = JSON.parse((await launcher.cli(['status', '--json'])).stdout) as { units: { name: string; state: string; pids: number[] }[] };
     expect(status.units).toEqual([expect.objectContaining({ name: 'web', state: 'running', pids: [Number(pid)] })]);
 
@@ -177,8 +165,8 @@ describe('launcher reload', () => {
 
     expect(await waitForHttp(addPort)).toMatch(/^\d+\n$/);
     expect(await waitForHttp(movedPort)).toMatch(/^\d+\n$/);
-    expect(await connects(goPort)).toBe(false);
-    expect(await connects(movePort)).toBe(false);
+    expect(await tcpConnects(goPort)).toBe(false);
+    expect(await tcpConnects(movePort)).toBe(false);
     await waitFor(() => !readdirSync('/proc').includes(goPid), { timeoutMs: 10_000, what: `removed unit's pid ${goPid} to exit` });
     // The unit nobody touched: same child, same socket.
     expect((await httpGet(keepPort)).body.trim()).toBe(keepPid);

@@ -3,10 +3,9 @@
 // backs off, ends failed with its socket still open, without disturbing
 // other units or burning the launcher's CPU.
 import { readFileSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FIXTURES, cleanupLaunchers, httpGet, makeUnitDir, startLauncher, waitForHttp, type RunningLauncher } from './harness.js';
+import { FIXTURES, cleanupLaunchers, httpGet, makeUnitDir, startLauncher, waitForHttp, type RunningLauncher, unitStatus, tcpConnects } from './harness.js';
 import { freePort } from '../helpers/ports.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -18,32 +17,6 @@ afterEach(async () => {
   await cleanupLaunchers();
   for (const c of cleanups.splice(0)) c();
 });
-
-interface UnitStatus {
-  name: string;
-  state: string;
-  pids: number[];
-  restarts: number;
-}
-
-async function unitStatus(launcher: RunningLauncher, unit: string): Promise<UnitStatus> {
-  const r = await launcher.cli(['status', unit, '--json']);
-  expect(r.exitCode, r.stderr).toBe(0);
-  const units = (JSON.parse(r.stdout) as { units: UnitStatus[] }).units;
-  expect(units.map((u) => u.name)).toEqual([unit]);
-  return units[0]!;
-}
-
-/** Resolves once a TCP connect to the port succeeds (the kernel completes it from the backlog). */
-function connects(port: number): Promise<true> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: '127.0.0.1', port }, () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.on('error', reject);
-  });
-}
 
 /** utime + stime of `pid` in clock ticks (100 per second on Linux). */
 function cpuTicks(pid: number): number {
@@ -135,7 +108,7 @@ describe('a crash-looping unit', () => {
     expect(crash.state).toBe('failed');
     expect(crash.pids).toEqual([]);
     // The socket is still bound and listening: the kernel completes the handshake into the backlog.
-    expect(await connects(crashPort)).toBe(true);
+    expect(await tcpConnects(crashPort)).toBe(true);
 
     // The other unit never noticed.
     expect((await httpGet(webPort)).body.trim()).toBe(webPid);

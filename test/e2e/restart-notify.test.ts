@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FIXTURES, cleanupLaunchers, makeUnitDir, startLauncher, type RunningLauncher } from './harness.js';
+import { FIXTURES, cleanupLaunchers, makeUnitDir, startLauncher, unitStatus } from './harness.js';
 import { waitFor } from '../helpers/wait.js';
 
 const MISBEHAVE = path.join(FIXTURES, 'e2e/restart/notify-misbehave.py');
@@ -16,18 +16,6 @@ afterEach(async () => {
   await cleanupLaunchers();
   for (const c of cleanups.splice(0)) c();
 });
-
-interface UnitStatus {
-  state: string;
-  pids: number[];
-  statusText: string | null;
-}
-
-async function unitStatus(launcher: RunningLauncher, unit: string): Promise<UnitStatus> {
-  const r = await launcher.cli(['status', unit, '--json']);
-  expect(r.exitCode, r.stderr).toBe(0);
-  return (JSON.parse(r.stdout) as { units: UnitStatus[] }).units[0]!;
-}
 
 /** The NOTIFY_SOCKET a process was started with, from its environment. */
 function notifySocketOf(pid: number): string {
