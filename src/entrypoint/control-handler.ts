@@ -1,28 +1,15 @@
 // Maps control requests to the launcher: one small function per verb.
 import { LauncherError } from '../errors.js';
 import { loadUnitDir } from '../units/index.js';
+import type { ControlHandler } from '../control/handler.js';
 import type { Launcher } from './launcher.js';
 import { applyReload } from './reload.js';
-
-export interface Request {
-  readonly verb: string;
-  readonly args?: Record<string, unknown>;
-}
-
-export interface HandlerContext {
-  progress(event: object): void;
-}
 
 export interface HandlerHooks {
   /** Begin an orderly shutdown (the `down` verb). */
   shutdown(): void;
   /** Serialises reloads (verb and SIGHUP). */
   reloadLock: { current: Promise<unknown> };
-}
-
-function unitNames(args: Record<string, unknown> | undefined): string[] {
-  const units = args?.units;
-  return Array.isArray(units) ? units.map(String) : [];
 }
 
 /** Re-reads the unit directory, validated whole, and applies the difference. */
@@ -44,14 +31,12 @@ export async function reloadUnits(launcher: Launcher, progress: (message: string
   return { summary: outcome.summary };
 }
 
-/** A handler for the control server, bound to `launcher`. */
-export function controlHandler(launcher: Launcher, hooks: HandlerHooks) {
-  return async (req: Request, ctx: HandlerContext): Promise<object> => {
-    const names = unitNames(req.args);
+/** A handler for the control server, bound to `launcher` (the server validates requests and answers `ping`). */
+export function controlHandler(launcher: Launcher, hooks: HandlerHooks): ControlHandler {
+  return async (req, ctx) => {
+    const names = 'units' in req.args ? req.args.units : [];
     const progress = (event: object): void => ctx.progress(event);
     switch (req.verb) {
-      case 'ping':
-        return { pong: true, pid: process.pid };
       case 'status':
         return launcher.status(names);
       case 'start':

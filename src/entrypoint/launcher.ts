@@ -35,9 +35,8 @@ export interface LauncherOptions {
 }
 
 /**
- * The launcher's units. Emits 'settled' (SettledEvent) when a unit stops for
- * good on its own, and 'idle' (ExitStatus | null) when after such an event no
- * unit is running, starting or waiting any more.
+ * The launcher's units. Emits 'idle' (ExitStatus | null) when, after a unit
+ * stopped for good on its own, no unit is running, starting or waiting any more.
  */
 export class Launcher extends EventEmitter {
   readonly units = new Map<string, UnitRuntime>();
@@ -92,7 +91,7 @@ export class Launcher extends EventEmitter {
 
   /** A notify socket when the unit reads READY=1 or WATCHDOG=1; abstract, so services under any uid reach it. */
   openNotify(unit: Unit): NotifySocket | undefined {
-    if (unit.service.ready !== 'notify' && unit.service.watchdogMs === 0) return undefined;
+    if (!needsNotify(unit)) return undefined;
     const address = `@launcher/${this.#notifyTag}/${unit.name}/${randomBytes(3).toString('hex')}`;
     return openNotifySocket(address, {
       onMessage: (msg) => this.units.get(unit.name)?.supervisor.notify(msg),
@@ -124,7 +123,6 @@ export class Launcher extends EventEmitter {
   }
 
   private onSettled(runtime: UnitRuntime, event: SettledEvent): void {
-    this.emit('settled', event);
     const unit = runtime.supervisor.unit;
     // An on-demand service that ended cleanly goes back to waiting for traffic, like a systemd socket unit.
     // Deferred: 'settled' is emitted from inside the instance's own transition, where a start would only be
@@ -199,6 +197,11 @@ export class Launcher extends EventEmitter {
     runtime.sockets = [];
     runtime.notify = undefined;
   }
+}
+
+/** Whether `unit` reads sd_notify datagrams (readiness or watchdog). */
+export function needsNotify(unit: Unit): boolean {
+  return unit.service.ready === 'notify' || unit.service.watchdogMs > 0;
 }
 
 /** The exit code a launcher reports for the last service's status: code, or 128+signal. */

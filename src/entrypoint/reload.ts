@@ -4,7 +4,7 @@
 // units start, removed units stop, changed services are handed off.
 import type { Unit } from '../units/types.js';
 import { bindKey, closeSocket, retuneSocket, type BoundSocket } from '../sockets/index.js';
-import type { Launcher, UnitRuntime } from './launcher.js';
+import { needsNotify, type Launcher, type UnitRuntime } from './launcher.js';
 
 /** Old sockets by bindKey; `take` hands each out once. */
 class SocketPool {
@@ -95,7 +95,8 @@ export async function applyReload(launcher: Launcher, next: readonly Unit[], pro
     const current = runtime.supervisor.unit;
     if (sameUnit(current, unit)) continue;
     launcher.socketsOf.set(unit, sockets);
-    const notify = runtime.notify && (unit.service.ready === 'notify' || unit.service.watchdogMs > 0) ? runtime.notify : launcher.openNotify(unit);
+    // Keep the running notify socket when the new spec still reads one: old and new children share it.
+    const notify = runtime.notify && needsNotify(unit) ? runtime.notify : launcher.openNotify(unit);
     launcher.notifyOf.set(unit, notify);
     progress(`${unit.name}: changed, handing off`);
     try {
