@@ -4,7 +4,8 @@
 import { chmodSync, lstatSync, mkdirSync, unlinkSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { LauncherError, isLauncherError } from '../errors.js';
-import { close, E, errnoName, sysError } from '../sys/libc.js';
+import { close, E, sysError } from '../sys/libc.js';
+import { removeSocketFile } from '../sockets/unix-file.js';
 import { AF_UNIX, UNIX_PATH_MAX } from '../sys/sockaddr.js';
 import { bind, connect, listen, socket, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_STREAM } from '../sys/socket.js';
 
@@ -16,7 +17,8 @@ export interface ControlListener {
   /** The raw listening fd: non-blocking, close-on-exec. */
   readonly fd: number;
   readonly path: string;
-  /** The socket file's inode, so close never unlinks a file a newer launcher bound. */
+  /** The socket file's device and inode, so close never unlinks a file a newer launcher bound. */
+  readonly dev: number;
   readonly ino: number;
 }
 
@@ -30,21 +32,39 @@ function lstatOrUndefined(file: string): Stats | undefined {
 }
 
 /**
- * Creates the socket's folder with mode 0700 (parents too). When it exists and
- * belongs to this uid it is chmod'ed to 0700, so a stray 0777 from an earlier
- * run is repaired; a folder owned by someone else (root's /run) is left alone.
+ * Creates the socket's folder with mode 0700 (parents too). It must be a real
+ * folder owned by this uid (a stray mode from an earlier run is repaired to
+ * 0700) or by root and writable by nobody else (root's /run): a folder another
+ * user owns could have our socket swapped under us, so it is refused.
  */
 export function preparePrivateFolder(folder: string): void {
+  let stats: Stats;
   try {
     mkdirSync(folder, { recursive: true, mode: 0o700 });
-    const stats = lstatSync(folder);
-    if (stats.uid === process.geteuid?.() && (stats.mode & 0o777) !== 0o700) chmodSync(folder, 0o700);
+    stats = lstatSync(folder);
+    if (stats.isDirectory() && stats.uid === process.geteuid?.() && (stats.mode & 0o777) !== 0o700) chmodSync(folder, 0o700);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? 'EIO';
-    throw new LauncherError('LAUNCHER_BIND', `cannot prepare the control socket folder ${folder}: ${code}`, {
-      address: folder, syscall: (error as NodeJS.ErrnoException).syscall, errnoName: code,
-    }, { cause: error });
+    throw bindFailure(folder, `cannot prepare the control socket folder ${folder}`, error);
   }
+  const ours = stats.uid === process.geteuid?.();
+  const rootOnly = stats.uid === 0 && (stats.mode & 0o022) === 0;
+  if (!stats.isDirectory() || !(ours || rootOnly)) {
+    throw new LauncherError(
+      'LAUNCHER_BIND',
+      `the control socket folder ${folder} is ${stats.isDirectory() ? `owned by uid ${stats.uid}` : 'not a folder'}; pick another --control path`,
+      { address: folder, expected: `a folder owned by uid ${process.geteuid?.()}`, received: stats.isDirectory() ? `owner uid ${stats.uid}` : 'not a folder' },
+    );
+  }
+}
+
+/** A LAUNCHER_BIND error for a failed fs or libc call on the control socket's path. */
+function bindFailure(address: string, what: string, error: unknown): LauncherError {
+  if (isLauncherError(error)) {
+    if (error.code !== 'LAUNCHER_SYSCALL') return error;
+    return new LauncherError('LAUNCHER_BIND', `${what}: ${String(error.context.errnoName)}`, { ...error.context, address }, { cause: error });
+  }
+  const code = (error as NodeJS.ErrnoException).code ?? 'EIO';
+  return new LauncherError('LAUNCHER_BIND', `${what}: ${code}`, { address, syscall: (error as NodeJS.ErrnoException).syscall, errnoName: code }, { cause: error });
 }
 
 /**
@@ -90,31 +110,28 @@ export function openControlListener(file: string): ControlListener {
     });
   }
   preparePrivateFolder(path.dirname(absolute));
-  clearStaleSocket(absolute);
-  const fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, { address: absolute });
+  let fd = -1;
   let bound = false;
   try {
+    clearStaleSocket(absolute);
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, { address: absolute });
     bind(fd, { family: 'unix', path: absolute }, { address: absolute });
     bound = true;
     chmodSync(absolute, 0o600);
     listen(fd, CONTROL_BACKLOG, { address: absolute });
-    return { fd, path: absolute, ino: lstatSync(absolute).ino };
+    const stats = lstatSync(absolute);
+    return { fd, path: absolute, dev: stats.dev, ino: stats.ino };
   } catch (error) {
-    close(fd);
+    if (fd >= 0) close(fd);
     if (bound) unlinkQuietly(absolute);
-    if (isLauncherError(error) && error.code === 'LAUNCHER_SYSCALL') {
-      const why = error.context.errno === undefined ? error.message : errnoName(error.context.errno);
-      throw new LauncherError('LAUNCHER_BIND', `cannot listen on the control socket ${absolute}: ${why}`, { ...error.context, address: absolute }, { cause: error });
-    }
-    throw error;
+    throw bindFailure(absolute, `cannot listen on the control socket ${absolute}`, error);
   }
 }
 
 /** Closes the fd and unlinks the socket file if it is still the one this listener bound. */
 export function closeControlListener(listener: ControlListener): void {
   close(listener.fd);
-  const stats = lstatOrUndefined(listener.path);
-  if (stats && stats.isSocket() && stats.ino === listener.ino) unlinkSync(listener.path);
+  removeSocketFile(listener);
 }
 
 function unlinkQuietly(file: string): void {
