@@ -184,6 +184,8 @@ export const ACTIONS: { readonly [A in ActionName]: Action } = {
   rearmWatchdog: (i) => armWatchdog(i),
   enterSelfStopping: (i) => {
     i.disarmAll();
+    // As systemd: a service on its way out still gets stop_timeout, then SIGKILL (EXTEND_TIMEOUT_USEC extends it).
+    i.arm('stop', i.unit.service.stopTimeoutMs, 'stop_timeout');
     i.moveTo('stopping', 'STOPPING=1');
   },
   extendReadyTimeout: (i, event) => {

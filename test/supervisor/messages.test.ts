@@ -69,6 +69,16 @@ describe('STOPPING=1 and RELOADING=1', () => {
     expect(sup.status().state).toBe('starting');
   });
 
+  it('STOPPING=1 and then a hang: SIGKILL after stop_timeout, as systemd does', async () => {
+    const { env, sup, child } = await running({ stopTimeoutMs: 1000 });
+    sup.notify(datagram(child.pid, { STOPPING: '1' }));
+    await env.advance(999);
+    expect(child.signals).toEqual([]);
+    await env.advance(1);
+    expect(child.signals).toEqual(['SIGKILL']);
+    expect(sup.status().state).toBe('stopping');
+  });
+
   it('RELOADING=1 keeps the unit running', async () => {
     const { env, sup, child } = await running();
     sup.notify(datagram(child.pid, { RELOADING: '1', STATUS: 'reloading config' }));
