@@ -14,9 +14,10 @@ class SocketPool {
   constructor(runtimes: Iterable<UnitRuntime>) {
     for (const r of runtimes) {
       for (const s of r.sockets) {
-        const list = this.#byKey.get(s.key) ?? [];
+        const key = bindKey(s.spec);
+        const list = this.#byKey.get(key) ?? [];
         list.push(s);
-        this.#byKey.set(bindKey(s.spec), list);
+        this.#byKey.set(key, list);
       }
     }
   }

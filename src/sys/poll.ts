@@ -2,8 +2,7 @@
 // launcher must never accept on, unix datagram sockets): one poll(2) at a time
 // runs off the main thread as a koffi async call; an eventfd wakes it whenever
 // the set changes. Callbacks run on the main thread.
-import koffi from 'koffi';
-import { libc, check, close, write, read, lastErrno, E, sysError } from './libc.js';
+import { libc, check, close, write, read } from './libc.js';
 
 const pollFn = libc.func('int poll(_Inout_ void *fds, unsigned long nfds, int timeout)');
 const eventfdFn = libc.func('int eventfd(unsigned int initval, int flags)');
@@ -47,6 +46,8 @@ export class FdWatcher {
   private readonly entries = new Set<Entry>();
   private readonly wakeFd: number;
   private inFlight = false;
+  /** Consecutive failed poll rounds (for backoff). */
+  private failures = 0;
   private stopped = false;
   private readonly wakeBuf = Buffer.alloc(8);
 
@@ -116,14 +117,14 @@ export class FdWatcher {
         return;
       }
       if (err || ret < 0) {
-        // EINTR is routine (signals); anything else would spin, so say so once and retry.
-        const errno = err ? -1 : lastErrno();
-        if (errno !== E.EINTR && errno !== -1) {
-          process.emitWarning(sysError('poll', errno).message + ', retrying');
-        }
-        setImmediate(() => this.rearm());
+        // poll ran on a koffi worker thread, so its errno cannot be read here. EINTR (a
+        // signal) is routine; anything persistent must not spin: back off, and say so once.
+        this.failures++;
+        if (this.failures === 10) process.emitWarning('poll(2) on the launcher\'s watched fds keeps failing, retrying with backoff');
+        setTimeout(() => this.rearm(), Math.min(1000, 2 ** this.failures));
         return;
       }
+      this.failures = 0;
       if ((fds.readInt16LE(6) & POLLIN) !== 0) read(this.wakeFd, this.wakeBuf);
       round.forEach((e, i) => {
         const revents = fds.readInt16LE(POLLFD_SIZE * (i + 1) + 6);
@@ -157,4 +158,3 @@ export function stopFdWatcher(): void {
   shared = undefined;
 }
 
-export { koffi };
