@@ -1,23 +1,7 @@
 // user/group of a service as the numeric ids spawn needs (names from /etc/passwd, /etc/group).
-import { readFileSync } from 'node:fs';
 import { LauncherError } from '../errors.js';
-import { lookupId } from '../units/accounts.js';
+import { lookupId, primaryGid } from '../units/accounts.js';
 import type { Unit } from '../units/types.js';
-
-/** The primary gid of a passwd entry given by name or uid; undefined when not listed. */
-function primaryGroupOf(user: string): number | undefined {
-  let text: string;
-  try {
-    text = readFileSync('/etc/passwd', 'utf8');
-  } catch {
-    return undefined;
-  }
-  for (const line of text.split('\n')) {
-    const fields = line.split(':');
-    if ((fields[0] === user || fields[2] === user) && /^\d+$/.test(fields[3] ?? '')) return Number(fields[3]);
-  }
-  return undefined;
-}
 
 /**
  * { uid, gid } for the unit's user/group, or {} when neither is set. A user without a
@@ -31,7 +15,7 @@ export function serviceIdentity(unit: Unit): { uid?: number; gid?: number } {
     const uid = lookupId('user', user);
     if (uid === undefined) throw new LauncherError('LAUNCHER_SPAWN', `${unit.name}: user "${user}" does not exist`, { unit: unit.name, key: 'user' });
     out.uid = uid;
-    const gid = group === undefined ? primaryGroupOf(user) : undefined;
+    const gid = group === undefined ? primaryGid(user) : undefined;
     if (gid !== undefined) out.gid = gid;
   }
   if (group !== undefined) {

@@ -24,6 +24,21 @@ export const SYSTEM_ACCOUNT_FILES: AccountFiles = { passwd: '/etc/passwd', group
 
 const MAX_ID = 2 ** 32 - 2; // (uid_t)-1 means "unchanged" to chown/setuid, so it is not an id.
 
+/** The fields of the first line of `file` whose name (field 0), or id (field 2) when `byId`, is `value`. */
+function findEntry(file: string, value: string, byId: boolean): string[] | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  for (const line of text.split('\n')) {
+    const fields = line.split(':');
+    if (fields.length >= 3 && /^\d+$/.test(fields[2] ?? '') && (fields[0] === value || (byId && fields[2] === value))) return fields;
+  }
+  return undefined;
+}
+
 /**
  * The numeric id for a user or group written as a name or decimal id, or undefined when no such
  * account exists. A numeric id is accepted even when the database does not list it (as chown does).
@@ -33,15 +48,12 @@ export function lookupId(kind: 'user' | 'group', value: string, files: AccountFi
     const id = Number(value);
     return id <= MAX_ID ? id : undefined;
   }
-  let text: string;
-  try {
-    text = readFileSync(kind === 'user' ? files.passwd : files.group, 'utf8');
-  } catch {
-    return undefined;
-  }
-  for (const line of text.split('\n')) {
-    const fields = line.split(':');
-    if (fields[0] === value && fields.length >= 3 && /^\d+$/.test(fields[2] ?? '')) return Number(fields[2]);
-  }
-  return undefined;
+  const fields = findEntry(kind === 'user' ? files.passwd : files.group, value, false);
+  return fields ? Number(fields[2]) : undefined;
+}
+
+/** The primary gid of a user given by name or uid, from its passwd entry; undefined when not listed. */
+export function primaryGid(user: string, files: AccountFiles = SYSTEM_ACCOUNT_FILES): number | undefined {
+  const gid = findEntry(files.passwd, user, true)?.[3];
+  return gid !== undefined && /^\d+$/.test(gid) ? Number(gid) : undefined;
 }
