@@ -18,7 +18,7 @@
 // [A-Za-z0-9][A-Za-z0-9_.@-]* (so no "/" and no ".."), or "v" other than 1 are
 // LAUNCHER_CONTROL_PROTOCOL errors; the server replies with one and closes.
 import { LauncherError, type ErrorCode, type ErrorContext } from '../errors.js';
-import { UNIT_NAME } from '../units/schema.js';
+import { UNIT_NAME_RULE, isUnitName } from '../units/schema.js';
 
 /** The only protocol version this launcher speaks. */
 export const PROTOCOL_VERSION = 1;
@@ -27,7 +27,6 @@ export const PROTOCOL_VERSION = 1;
 export const MAX_LINE_BYTES = 64 * 1024;
 
 /** Longest unit name, as for unit files. */
-const MAX_UNIT_NAME = 255;
 
 export const VERBS = ['ping', 'status', 'start', 'stop', 'restart', 'reload', 'down'] as const;
 export type Verb = (typeof VERBS)[number];
@@ -116,10 +115,10 @@ function parseUnits(value: unknown, verb: Verb, required: boolean): string[] {
     throw protocolError(`"${verb}" needs at least one unit in args.units`, { key: 'args.units', expected: 'at least one unit name' });
   }
   return value.map((name: unknown, index) => {
-    if (typeof name !== 'string' || name.length > MAX_UNIT_NAME || !UNIT_NAME.test(name)) {
+    if (typeof name !== 'string' || !isUnitName(name)) {
       throw protocolError(`args.units[${index}]: ${describe(name)} is not a unit name`, {
         key: `args.units[${index}]`,
-        expected: `[A-Za-z0-9][A-Za-z0-9_.@-]* (at most ${MAX_UNIT_NAME} characters)`,
+        expected: UNIT_NAME_RULE,
         received: describe(name),
       });
     }

@@ -17,10 +17,15 @@ export interface ExecCommand {
 
 const SHELL = '/bin/sh';
 
-/** The shim used when the caller does not choose one. */
-export function defaultShim(): ShimKind {
-  return existsSync(SHELL) ? 'sh' : 'node';
+let shimOfThisSystem: ShimKind | undefined;
+
+/** The shim used when the caller does not choose one (looked up once per process). */
+function defaultShim(): ShimKind {
+  shimOfThisSystem ??= existsSync(SHELL) ? 'sh' : 'node';
+  return shimOfThisSystem;
 }
+
+let koffiPath: string | undefined;
 
 /**
  * Run by `node -e` as the service's pid-to-be: sets each named variable to its own pid,
@@ -69,6 +74,6 @@ export function execCommand(service: ServiceSpec, pidVariables: readonly string[
     const assignments = pidVariables.map((name) => `${name}=$$; export ${name}; `).join('');
     return { file: SHELL, args: ['-c', `${assignments}exec "$0" "$@"`, service.execPath, ...args] };
   }
-  const koffiPath = createRequire(import.meta.url).resolve('koffi');
+  koffiPath ??= createRequire(import.meta.url).resolve('koffi');
   return { file: process.execPath, args: ['-e', NODE_SHIM, '--', koffiPath, pidVariables.join(':'), service.execPath, argv0, ...args] };
 }

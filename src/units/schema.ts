@@ -16,6 +16,14 @@ export const SOCKET_KEYS = [
 /** The unit name is the file name; it must match this (SPEC.md). */
 export const UNIT_NAME = /^[A-Za-z0-9][A-Za-z0-9_.@-]*$/;
 
+/** The unit-name rule in words, for messages. */
+export const UNIT_NAME_RULE = '[A-Za-z0-9][A-Za-z0-9_.@-]* (at most 255 characters)';
+
+/** Whether `name` is a valid unit name (the file name of a unit, and what verbs accept). */
+export function isUnitName(name: string): boolean {
+  return name.length <= 255 && UNIT_NAME.test(name);
+}
+
 /** Where each key lives, written as the user would: for "did you mean `[service].exec`?". */
 export const KEY_HOMES: Readonly<Record<string, string>> = Object.freeze({
   ...Object.fromEntries(SOCKET_KEYS.map((key) => [key, `[[socket]].${key}`])),

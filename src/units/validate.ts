@@ -8,7 +8,7 @@ import { listensClash } from './duplicates.js';
 import { isTable, TableFields } from './fields.js';
 import { fileKeyName, Issues, type KeyNamer } from './issues.js';
 import { scanKeyPositions } from './positions.js';
-import { TOP_LEVEL_KEYS, UNIT_NAME } from './schema.js';
+import { TOP_LEVEL_KEYS, UNIT_NAME_RULE, isUnitName } from './schema.js';
 import type { SocketSpec, Unit } from './types.js';
 import { readService } from './validate-service.js';
 import { readSocket } from './validate-socket.js';
@@ -77,8 +77,8 @@ export function checkUnit(
     defaultPath: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
   };
 
-  if (!UNIT_NAME.test(input.name) || input.name.length > 255) {
-    issues.add({}, `unit name ${JSON.stringify(input.name)} must match [A-Za-z0-9][A-Za-z0-9_.@-]* (at most 255 characters)`, {
+  if (!isUnitName(input.name)) {
+    issues.add({}, `unit name ${JSON.stringify(input.name)} must match ${UNIT_NAME_RULE}`, {
       expected: 'a unit name like "web"',
       received: describeValue(input.name),
     });
