@@ -8,6 +8,7 @@ import {
   SOCK_SEQPACKET,
   SOCK_STREAM,
   SOL_SOCKET,
+  SO_DOMAIN,
   SO_TYPE,
   bind,
   getsockname,
@@ -20,7 +21,7 @@ import type { SocketSpec, SocketType, Unit } from '../units/types.js';
 import { asBindFailure, bindFailure, syscallFailure } from './bind-error.js';
 import type { BoundSocket, CreatedSocketFile } from './bound-socket.js';
 import { socketKey } from './key.js';
-import { applyPreBindOptions, applyStartOptions } from './options.js';
+import { applyListenerOptions, applyPreBindOptions, applyStartOptions } from './options.js';
 import { applySocketFileAccess, clearStaleSocketFile, recordSocketFile, removeSocketFile, unixBindHint } from './unix-file.js';
 
 export type { BoundSocket } from './bound-socket.js';
@@ -109,6 +110,7 @@ function takeInherited(unit: string, spec: SocketSpec, name: string, inherited: 
       throw bindFailure(unit, spec, `the inherited socket is ${actualName}, the unit says ${spec.type}`, { fd });
     }
     setCloexec(fd, true);
+    applyListenerOptions(fd, getsockoptInt(fd, SOL_SOCKET, SO_DOMAIN), spec);
     applyStartOptions(fd, spec);
     return fd;
   } catch (error) {

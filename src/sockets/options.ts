@@ -9,6 +9,8 @@ import {
   SO_KEEPALIVE,
   SO_REUSEADDR,
   SO_REUSEPORT,
+  SO_DOMAIN,
+  getsockoptInt,
   TCP_NODELAY,
   listen,
   setsockoptInt,
@@ -37,8 +39,16 @@ export function applyPreBindOptions(fd: number, domain: number, spec: SocketSpec
   if (spec.reusePort) setsockoptInt(fd, SOL_SOCKET, SO_REUSEPORT, 1);
   // Always explicit: the sysctl net.ipv6.bindv6only default must not decide dual-stack.
   if (domain === AF_INET6) setsockoptInt(fd, IPPROTO_IPV6, IPV6_V6ONLY, spec.ipv6Only ? 1 : 0);
-  if (spec.keepAlive && spec.type !== 'datagram') setsockoptInt(fd, SOL_SOCKET, SO_KEEPALIVE, 1);
-  if (spec.noDelay && tcp) setsockoptInt(fd, IPPROTO_TCP, TCP_NODELAY, 1);
+  applyListenerOptions(fd, domain, spec);
+}
+
+/**
+ * keep_alive and no_delay, set (or cleared) on the listener; Linux copies them to
+ * every accepted connection. Also used for inherited sockets and on reload.
+ */
+export function applyListenerOptions(fd: number, domain: number, spec: SocketSpec): void {
+  if (spec.type !== 'datagram') setsockoptInt(fd, SOL_SOCKET, SO_KEEPALIVE, spec.keepAlive ? 1 : 0);
+  if (domain !== AF_UNIX && spec.type === 'stream') setsockoptInt(fd, IPPROTO_TCP, TCP_NODELAY, spec.noDelay ? 1 : 0);
 }
 
 /** listen(backlog) for queued types, then O_NONBLOCK exactly as the spec says. Raw errors. */
@@ -69,9 +79,7 @@ export function reapplyOptions(s: BoundSocket): void {
 export function retuneSocket(s: BoundSocket, unit: string, spec: SocketSpec): BoundSocket {
   const next: BoundSocket = { ...s, unit, spec, key: socketKey(spec) };
   try {
-    const inet = spec.listen.kind === 'inet' || (spec.listen.kind === 'fd' && s.spec.listen.kind === 'inet');
-    if (spec.type !== 'datagram' && spec.keepAlive !== s.spec.keepAlive) setsockoptInt(s.fd, SOL_SOCKET, SO_KEEPALIVE, spec.keepAlive ? 1 : 0);
-    if (inet && spec.type === 'stream' && spec.noDelay !== s.spec.noDelay) setsockoptInt(s.fd, IPPROTO_TCP, TCP_NODELAY, spec.noDelay ? 1 : 0);
+    applyListenerOptions(s.fd, getsockoptInt(s.fd, SOL_SOCKET, SO_DOMAIN), spec);
     applyStartOptions(s.fd, spec);
   } catch (error) {
     throw asBindFailure(unit, spec, error);

@@ -9,7 +9,7 @@ import { InheritedFds, bindSocket, bindUnitSockets, closeSocket } from '../../sr
 import { FD_CLOEXEC, O_NONBLOCK, close, getFdFlags, getStatusFlags } from '../../src/sys/libc.js';
 import { isFdOpen } from '../../src/sys/fds.js';
 import { IPPROTO_IPV6, IPPROTO_TCP, TCP_NODELAY, IPV6_V6ONLY, SOCK_DGRAM, SOCK_CLOEXEC, SOCK_SEQPACKET, SOCK_STREAM, SOL_SOCKET, SO_ACCEPTCONN, SO_KEEPALIVE, SO_REUSEPORT, SO_TYPE, connect, getsockoptInt, socket } from '../../src/sys/socket.js';
-import { AF_UNIX } from '../../src/sys/sockaddr.js';
+import { AF_INET, AF_UNIX } from '../../src/sys/sockaddr.js';
 import { loadUnitFile, type Unit } from '../../src/units/index.js';
 import { Tracker, q, unitFrom } from '../fixtures/services/harness.js';
 import { freePort } from '../helpers/ports.js';
@@ -234,5 +234,13 @@ describe('fd: inherited sockets', () => {
     const wrong = thrownBy(() => bindSocket('m', unit.sockets[0]!, { inherited: new InheritedFds([{ fd: wrongFd, name: 'metrics' }]) }));
     expect(wrong.message).toMatch(/inherited socket is seqpacket, the unit says datagram/);
     expect(isFdOpen(wrongFd)).toBe(false);
+  });
+
+  it('applies keep_alive and no_delay to an inherited TCP socket', async () => {
+    const fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC);
+    const unit = await unitWith('w', `listen = "fd:web"\nkeep_alive = true\nno_delay = true`);
+    const s = tracker.socket(bindSocket('w', unit.sockets[0]!, { inherited: new InheritedFds([{ fd, name: 'web' }]) }));
+    expect(getsockoptInt(s.fd, SOL_SOCKET, SO_KEEPALIVE)).toBe(1);
+    expect(getsockoptInt(s.fd, IPPROTO_TCP, TCP_NODELAY)).toBe(1);
   });
 });
