@@ -13,7 +13,8 @@ export interface Listener {
   readonly fd: number;
 }
 
-const DECIMAL = /^[0-9]+$/;
+// At most 9 digits, as the launcher reads them: a larger LISTEN_FDS is malformed, not a huge array.
+const DECIMAL = /^[0-9]{1,9}$/;
 
 /**
  * The fds passed by LISTEN_FDS/LISTEN_FDNAMES, in order, when LISTEN_PID is
