@@ -41,7 +41,11 @@ export class ControlConnection {
     this.socket = opts.socket;
     this.closed = new Promise((resolve) => this.socket.once('close', () => resolve()));
     this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    this.socket.on('end', () => this.onPeerDoneSending());
+    this.socket.on('end', () => {
+      // A last request without its "\n" (`printf '{...}' | nc -NU`) still counts.
+      this.onData(Buffer.from('\n'));
+      this.onPeerDoneSending();
+    });
     this.socket.on('close', () => this.peerGone.abort());
     // EPIPE/ECONNRESET after the client left are expected; the socket then closes.
     this.socket.on('error', (error) => opts.log('debug', `control client pid ${opts.pid}: ${error.message}, dropping its replies`));

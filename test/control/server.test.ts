@@ -50,6 +50,13 @@ describe('control server round trip', () => {
     expect(raw.replies.every((r) => r.id === 42 && r.v === 1)).toBe(true);
   });
 
+  it('answers a last request that ends at EOF without its newline (printf ... | nc -NU)', async () => {
+    current = await startTestServer();
+    const request = JSON.stringify({ v: 1, id: 9, verb: 'status', args: {} });
+    const raw = await exchange(current.path, request, (r) => !!finalFor(r, 9), 5000, { halfClose: true });
+    expect(finalFor(raw.replies, 9)).toMatchObject({ result: { verb: 'status' } });
+  });
+
   it('turns a thrown LauncherError into an error reply with its code and context', async () => {
     current = await startTestServer(async (req) => {
       throw new LauncherError('LAUNCHER_UNKNOWN_UNIT', `no unit named "${req.verb === 'stop' ? req.args.units[0] : ''}"`, { unit: 'ghost' });
