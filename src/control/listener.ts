@@ -5,9 +5,9 @@ import { chmodSync, lstatSync, mkdirSync, unlinkSync, type Stats } from 'node:fs
 import path from 'node:path';
 import { LauncherError, isLauncherError } from '../errors.js';
 import { close, E, sysError } from '../sys/libc.js';
-import { removeSocketFile } from '../sockets/unix-file.js';
+import { probeUnixSocket, removeSocketFile } from '../sockets/unix-file.js';
 import { AF_UNIX, UNIX_PATH_MAX } from '../sys/sockaddr.js';
-import { bind, connect, listen, socket, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_STREAM } from '../sys/socket.js';
+import { bind, listen, socket, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_STREAM } from '../sys/socket.js';
 
 /** Pending control connections the kernel queues before `accept4`. */
 const CONTROL_BACKLOG = 128;
@@ -78,23 +78,17 @@ export function clearStaleSocket(file: string): void {
   if (!stats.isSocket()) {
     throw new LauncherError('LAUNCHER_BIND', `${file} exists and is not a socket; remove it or pick another --control path`, { address: file });
   }
-  const probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, { address: file });
-  let ret: number;
-  try {
-    ret = connect(probe, { family: 'unix', path: file });
-  } finally {
-    close(probe);
-  }
-  // EAGAIN: a live listener whose backlog is full is still a live launcher.
-  if (ret === 0 || ret === -E.EAGAIN || ret === -E.EINPROGRESS) {
+  const liveness = probeUnixSocket(file);
+  // A live listener (even one whose backlog is full) is a live launcher.
+  if (liveness === 'live') {
     throw new LauncherError('LAUNCHER_ALREADY_RUNNING', `another launcher is already listening on ${file}`, { address: file });
   }
-  if (ret === -E.ECONNREFUSED) {
+  if (liveness === 'stale') {
     unlinkSync(file);
     return;
   }
-  if (ret === -E.ENOENT) return;
-  throw sysError('connect', -ret, { address: file }, 'LAUNCHER_BIND');
+  if (liveness.errno === E.ENOENT) return;
+  throw sysError('connect', liveness.errno, { address: file }, 'LAUNCHER_BIND');
 }
 
 /**

@@ -10,14 +10,15 @@ import type { SocketSpec } from '../units/types.js';
 import { bindFailure, syscallFailure } from './bind-error.js';
 import type { CreatedSocketFile } from './bound-socket.js';
 
-type Liveness = 'live' | 'stale' | { errno: number };
+/** What a probe found at a socket file: a listener, nobody, or the connect errno. */
+export type Liveness = 'live' | 'stale' | { errno: number };
 
 /**
  * Whether a process listens on the socket file at `file`. connect(2) answers:
  * ECONNREFUSED = nobody (stale); success or EAGAIN (queue full) = live; EPROTOTYPE =
  * a socket of another type, so try the next type. The probe is non-blocking.
  */
-function probeUnixSocket(file: string): Liveness {
+export function probeUnixSocket(file: string): Liveness {
   for (const type of [SOCK_STREAM, SOCK_SEQPACKET, SOCK_DGRAM]) {
     const fd = socket(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK);
     let ret: number;

@@ -11,6 +11,8 @@ import { AF_UNIX } from '../sys/sockaddr.js';
 import { bind, socket, setsockoptInt, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK, SOL_SOCKET, SO_PASSCRED } from '../sys/socket.js';
 import { recvWithCredentials, unixAddress, type ReceivedDatagram } from '../sys/dgram.js';
 import type { NotifyMessage } from './contract.js';
+import { removeSocketFile } from '../sockets/unix-file.js';
+import type { CreatedSocketFile } from '../sockets/bound-socket.js';
 
 /** systemd's NOTIFY_BUFFER_MAX: a longer datagram is ignored whole. */
 export const NOTIFY_MAX_BYTES = 4096;
@@ -48,20 +50,21 @@ export function openNotifySocket(address: string, handlers: NotifyHandlers): Not
   const path = sockaddr.family === 'unix' ? sockaddr.path : null;
   const fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, { address });
   let watch: Watch | undefined;
-  let boundInode: number | undefined;
+  let created: CreatedSocketFile | undefined;
   try {
     setsockoptInt(fd, SOL_SOCKET, SO_PASSCRED, 1, { address });
     if (path) removeStaleSocket(path);
     bind(fd, sockaddr, { address });
     if (path) {
-      boundInode = lstatSync(path).ino;
+      const stats = lstatSync(path);
+      created = { path, dev: stats.dev, ino: stats.ino };
       chmodSync(path, 0o777);
     }
     watch = fdWatcher().watch(fd, () => drain(fd, handlers));
   } catch (error) {
     watch?.cancel();
     close(fd);
-    if (path && boundInode !== undefined) unlinkIfOurs(path, boundInode);
+    if (created) removeSocketFile(created);
     throw asBindError(error, address);
   }
   let closed = false;
@@ -72,7 +75,7 @@ export function openNotifySocket(address: string, handlers: NotifyHandlers): Not
       closed = true;
       watch?.cancel();
       close(fd);
-      if (path && boundInode !== undefined) unlinkIfOurs(path, boundInode);
+      if (created) removeSocketFile(created);
     },
   };
 }
@@ -112,6 +115,10 @@ export function parseNotifyFields(text: string): Map<string, string> {
   return fields;
 }
 
+/**
+ * Frees `path` for bind: an old socket file is removed (the launcher's own notify
+ * sockets are abstract; a path is the caller's to own); a non-socket is refused.
+ */
 function removeStaleSocket(path: string): void {
   let isSocket: boolean;
   try {
@@ -123,15 +130,6 @@ function removeStaleSocket(path: string): void {
     throw new LauncherError('LAUNCHER_BIND', `${path} exists and is not a socket; refusing to replace it`, { address: path });
   }
   unlinkSync(path);
-}
-
-/** Removes the socket file only if it is still the one we bound (a successor may have replaced it). */
-function unlinkIfOurs(path: string, inode: number): void {
-  try {
-    if (lstatSync(path).ino === inode) unlinkSync(path);
-  } catch {
-    // Already gone (someone cleaned the folder): nothing left to do.
-  }
 }
 
 function asBindError(error: unknown, address: string): LauncherError {
