@@ -1,5 +1,6 @@
 // Binding a unit's sockets: socket/setsockopt/bind/listen on raw CLOEXEC fds the
 // event loop never sees (the launcher never accepts), for every `listen` form.
+import { rmSync } from 'node:fs';
 import { isLauncherError } from '../errors.js';
 import { E, close, setCloexec } from '../sys/libc.js';
 import {
@@ -65,6 +66,7 @@ const NO_IPV6 = new Set([E.EAFNOSUPPORT, E.EADDRNOTAVAIL, E.EPROTONOSUPPORT]);
 /** socket + options + bind + listen for one plan; the fd is closed on any failure. */
 function createAndBind(unit: string, spec: SocketSpec, plan: Plan): number {
   const fd = socket(plan.domain, SOCK_TYPES[spec.type] | SOCK_CLOEXEC);
+  let boundFile: string | undefined;
   try {
     applyPreBindOptions(fd, plan.domain, spec);
     try {
@@ -75,10 +77,13 @@ function createAndBind(unit: string, spec: SocketSpec, plan: Plan): number {
       const hint = plan.address.family === 'unix' ? unixBindHint(plan.address.path, errno) : '';
       throw syscallFailure(unit, spec, 'bind', errno, hint);
     }
+    if (plan.address.family === 'unix') boundFile = plan.address.path;
     applyStartOptions(fd, spec);
     return fd;
   } catch (error) {
     close(fd);
+    // bind made the file (the stale one was cleared first): do not leave it behind.
+    if (boundFile) rmSync(boundFile, { force: true });
     throw error;
   }
 }
