@@ -16,6 +16,9 @@ export function describeError(error: LauncherError): string[] {
     return formatUnitError(error);
   }
   const lines = [`launcher: ${error.message}`];
+  // A reload that applied partly says what it did change.
+  const summary = error.context.summary;
+  if (Array.isArray(summary) && summary.length > 0) lines.push('  what changed:', ...summary.map((l) => `    ${String(l)}`));
   const lastLines = error.context.lastLines;
   if (Array.isArray(lastLines) && lastLines.length > 0) {
     lines.push('  its last output:', ...lastLines.map((l) => `    ${String(l)}`));

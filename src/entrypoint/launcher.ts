@@ -24,6 +24,11 @@ export interface UnitRuntime {
   notify: NotifySocket | undefined;
   /** On-demand watches waiting for the first connection. */
   watches: Watch[];
+  /**
+   * Sockets and notify sockets of a spec some instances still run after a reload's
+   * rolling handoff failed partway; closed when the unit goes (or a later reload replaces them).
+   */
+  retained: { sockets: BoundSocket[]; notify: NotifySocket | undefined }[];
 }
 
 export interface LauncherOptions {
@@ -83,7 +88,7 @@ export class Launcher extends EventEmitter {
     const notify = this.openNotify(unit);
     this.notifyOf.set(unit, notify);
     const supervisor = new UnitSupervisor(unit, createSupervisorEnv(this, this.#options.ownPids));
-    const runtime: UnitRuntime = { supervisor, sockets, notify, watches: [] };
+    const runtime: UnitRuntime = { supervisor, sockets, notify, watches: [], retained: [] };
     supervisor.on('settled', (event: SettledEvent) => this.onSettled(runtime, event));
     this.units.set(unit.name, runtime);
     return runtime;
@@ -192,11 +197,20 @@ export class Launcher extends EventEmitter {
   /** Closes a unit's sockets and notify socket (its children must be gone). */
   release(runtime: UnitRuntime): void {
     this.disarm(runtime);
-    runtime.sockets.forEach(closeSocket);
+    socketsHeldBy(runtime).forEach(closeSocket);
     runtime.notify?.close();
+    for (const r of runtime.retained) r.notify?.close();
     runtime.sockets = [];
     runtime.notify = undefined;
+    runtime.retained = [];
   }
+}
+
+/** Every socket a unit holds, once per fd: its current spec's and any retained after a partial handoff. */
+export function socketsHeldBy(runtime: UnitRuntime): BoundSocket[] {
+  const byFd = new Map<number, BoundSocket>();
+  for (const s of [...runtime.sockets, ...runtime.retained.flatMap((r) => r.sockets)]) if (!byFd.has(s.fd)) byFd.set(s.fd, s);
+  return [...byFd.values()];
 }
 
 /** Whether `unit` reads sd_notify datagrams (readiness or watchdog). */

@@ -4,7 +4,8 @@
 // units start, removed units stop, changed services are handed off.
 import type { Unit } from '../units/types.js';
 import { bindKey, closeSocket, retuneSocket, type BoundSocket } from '../sockets/index.js';
-import { needsNotify, type Launcher, type UnitRuntime } from './launcher.js';
+import { needsNotify, socketsHeldBy, type Launcher, type UnitRuntime } from './launcher.js';
+import type { NotifySocket } from '../supervisor/notify.js';
 
 /** Old sockets by bindKey; `take` hands each out once. */
 class SocketPool {
@@ -13,7 +14,7 @@ class SocketPool {
 
   constructor(runtimes: Iterable<UnitRuntime>) {
     for (const r of runtimes) {
-      for (const s of r.sockets) {
+      for (const s of socketsHeldBy(r)) {
         const key = bindKey(s.spec);
         const list = this.#byKey.get(key) ?? [];
         list.push(s);
@@ -27,6 +28,11 @@ class SocketPool {
     if (s) this.taken.add(s);
     return s;
   }
+}
+
+/** Closes the notify sockets of retained specs, except `keep`. */
+function closeRetainedNotify(runtime: UnitRuntime, keep: NotifySocket | undefined): void {
+  for (const r of runtime.retained) if (r.notify !== keep) r.notify?.close();
 }
 
 /** Compare by content: validated units are plain data in a fixed key order. */
@@ -73,7 +79,7 @@ export async function applyReload(launcher: Launcher, next: readonly Unit[], pro
     fresh.forEach(closeSocket);
     throw error;
   }
-  const oldSockets = [...launcher.units.values()].flatMap((r) => r.sockets);
+  const oldSockets = [...launcher.units.values()].flatMap(socketsHeldBy);
   const keptFds = new Set([...plan.values()].flat().map((s) => s.fd));
   const nextNames = new Set(next.map((u) => u.name));
 
@@ -84,6 +90,7 @@ export async function applyReload(launcher: Launcher, next: readonly Unit[], pro
     launcher.disarm(runtime);
     await runtime.supervisor.stop({ force: true });
     runtime.notify?.close();
+    closeRetainedNotify(runtime, undefined);
     launcher.units.delete(name);
     summary.push(`removed ${name}`);
   }
@@ -107,18 +114,27 @@ export async function applyReload(launcher: Launcher, next: readonly Unit[], pro
       const pids = report.instances.map((i) => `${i.oldPid ?? '-'} → ${i.newPid}`).join(', ');
       summary.push(`changed ${unit.name}${serving ? `: handed off (${pids})` : ''}`);
       if (notify !== runtime.notify) runtime.notify?.close();
+      closeRetainedNotify(runtime, notify);
       runtime.notify = notify;
       runtime.sockets = sockets;
+      runtime.retained = []; // every instance runs the new spec: old sockets close below unless kept
       if (runtime.supervisor.status().state === 'waiting') launcher.armOnDemand(runtime);
     } catch (error) {
       failed.push({ unit: unit.name, error });
-      summary.push(`changed ${unit.name}: handoff failed, still running the old version`);
-      sockets.filter((s) => fresh.includes(s)).forEach((s) => {
-        closeSocket(s);
-        keptFds.delete(s.fd);
-      });
-      for (const s of runtime.sockets) keptFds.add(s.fd);
-      if (notify !== runtime.notify) notify?.close();
+      for (const s of socketsHeldBy(runtime)) keptFds.add(s.fd);
+      if (runtime.supervisor.runs(unit)) {
+        // A rolling handoff failed partway: the swapped instances run the new spec and
+        // restart with its sockets and notify socket, so those stay open with the unit.
+        summary.push(`changed ${unit.name}: handoff failed partway, some instances run the new version`);
+        runtime.retained.push({ sockets, notify: notify !== runtime.notify ? notify : undefined });
+      } else {
+        summary.push(`changed ${unit.name}: handoff failed, still running the old version`);
+        sockets.filter((s) => fresh.includes(s)).forEach((s) => {
+          closeSocket(s);
+          keptFds.delete(s.fd);
+        });
+        if (notify !== runtime.notify) notify?.close();
+      }
     }
   }
 

@@ -166,6 +166,14 @@ export class UnitSupervisor extends EventEmitter {
     owner.applyNotify(msg);
   }
 
+  /**
+   * Whether any instance (serving or on its way in or out) runs `unit`: after a
+   * failed rolling replace(), the instances already swapped keep the new spec.
+   */
+  runs(unit: Unit): boolean {
+    return [...this.#slots, ...this.#extras].some((i) => i.unit === unit);
+  }
+
   /** A snapshot for `launcher status` (unit state rule: see unitState in status.ts). */
   status(): UnitStatus {
     const instances = this.#slots.map(instanceStatus);

@@ -182,3 +182,52 @@ describe('launcher reload', () => {
     ]);
   }, 60_000);
 });
+
+describe('a reload whose rolling handoff fails partway', () => {
+  const FLEET_SERVICE = path.join(FIXTURES, 'e2e/fleet/fleet-service.mjs');
+  // Each instance reads its own mode file, so one new instance can be broken and the other not.
+  const fleetUnit = (port: number, dir: string): string =>
+    [
+      '[service]',
+      `exec = ["sh", "-c", ${JSON.stringify(`MODE_FILE=${dir}/mode-$LAUNCHER_INSTANCE exec node ${FLEET_SERVICE}`)}]`,
+      'ready = "notify"',
+      'ready_timeout = "5s"',
+      'instances = 2',
+      'restart_delay = "50ms"',
+      '[[socket]]',
+      `listen = "127.0.0.1:${port}"`,
+      '',
+    ].join('\n');
+
+  it('keeps the new spec\'s socket for the instances that swapped, so they can restart on it', async () => {
+    const [oldPort, newPort] = [await freePort(), await freePort()];
+    const units = makeUnitDir({});
+    cleanups.push(units.cleanup);
+    for (const i of [0, 1]) writeFileSync(path.join(units.dir, `mode-${i}`), 'ok');
+    writeFileSync(path.join(units.unitsDir, 'web.toml'), fleetUnit(oldPort, units.dir));
+    const launcher = await startLauncher(units.unitsDir);
+    await waitForHttp(oldPort);
+
+    // Move the unit to a new port; only the new instance 1 is broken.
+    writeFileSync(path.join(units.dir, 'mode-1'), 'broken');
+    writeFileSync(path.join(units.unitsDir, 'web.toml'), fleetUnit(newPort, units.dir));
+    const r = await reload(launcher);
+    expect(r.exitCode, r.stdout + r.stderr).toBe(1);
+    expect(r.stdout + r.stderr).toMatch(/handoff failed partway/);
+
+    // Instance 0 runs the new spec on the new port; the old instance 1 still serves the old one.
+    const swapped = Number((await waitForHttp(newPort)).trim());
+    expect(Number((await waitForHttp(oldPort)).trim())).toBeGreaterThan(0);
+
+    // The swapped instance dies; its restart must get the new port's socket again.
+    process.kill(swapped, 'SIGKILL');
+    const again = await waitFor(
+      async () => {
+        const body = (await httpGet(newPort)).body.trim();
+        return Number(body) !== swapped ? Number(body) : undefined;
+      },
+      { timeoutMs: 15_000, what: 'a restarted instance 0 on the new port' },
+    );
+    expect(again).toBeGreaterThan(0);
+  }, 60_000);
+});
