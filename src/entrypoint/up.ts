@@ -7,7 +7,7 @@ import { LauncherError, asLauncherError } from '../errors.js';
 import { adHocUnit, loadUnitDir } from '../units/index.js';
 import type { Unit } from '../units/types.js';
 import { takeInheritedFds } from '../sockets/inherited.js';
-import { closeStrayFds } from '../sys/fds.js';
+import { markStrayFdsCloexec } from '../sys/fds.js';
 import { getpid, setChildSubreaper } from '../sys/process.js';
 import { stopFdWatcher } from '../sys/poll.js';
 import { Reaper } from './reaper.js';
@@ -92,7 +92,7 @@ async function serve(units: readonly Unit[], options: ServeOptions): Promise<num
   process.on('uncaughtException', onBug);
   process.on('unhandledRejection', onBug);
   inherited.warnings.forEach((w) => logger.event('warn', w));
-  closeStrayFds(new Set());
+  markStrayFdsCloexec(new Set());
   const ownPids = new Set<number>();
   if (getpid() !== 1) {
     try {

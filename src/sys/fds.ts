@@ -38,7 +38,7 @@ export function isFdOpen(fd: number): boolean {
  * a library of this process may still use the fd. Returns the fds it changed,
  * ascending; fds already CLOEXEC or gone meanwhile are left alone.
  */
-export function closeStrayFds(keep: ReadonlySet<number>): number[] {
+export function markStrayFdsCloexec(keep: ReadonlySet<number>): number[] {
   const changed: number[] = [];
   for (const fd of listOpenFds('self')) {
     if (fd <= 2 || keep.has(fd)) continue;

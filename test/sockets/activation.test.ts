@@ -6,7 +6,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { bindUnitSockets } from '../../src/sockets/index.js';
-import { closeStrayFds } from '../../src/sys/fds.js';
+import { markStrayFdsCloexec } from '../../src/sys/fds.js';
 import { readProcStat } from '../../src/sys/process.js';
 import { Tracker, fixturePath, httpGet, q, stdoutOf, udpRoundTrip, unitFrom } from '../fixtures/services/harness.js';
 import { freePort } from '../helpers/ports.js';
@@ -21,7 +21,7 @@ const tracker = new Tracker();
 
 beforeAll(async () => {
   // As the entrypoint does at start-up: no fd this test process inherited may reach a child.
-  closeStrayFds(new Set());
+  markStrayFdsCloexec(new Set());
   build = makeTmpDir('launcher-cfix-');
   const haveToolchain = existsSync('/usr/bin/gcc') && existsSync('/usr/include/systemd/sd-daemon.h');
   if (!haveToolchain) return;

@@ -1,4 +1,4 @@
-// sys/fds: after closeStrayFds a spawned child holds no fd the launcher inherited or
+// sys/fds: after markStrayFdsCloexec a spawned child holds no fd the launcher inherited or
 // opened without CLOEXEC, except the ones it chose to keep.
 import { openSync, closeSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -43,7 +43,7 @@ describe('listOpenFds', () => {
   });
 });
 
-describe('closeStrayFds', () => {
+describe('markStrayFdsCloexec', () => {
   it('control: without it, a child inherits the stray fd', async () => {
     const report = await runFixture('control');
     expect(report.childFds).toContain(report.stray);
