@@ -5,7 +5,7 @@
 import { readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FIXTURES, cleanupLaunchers, httpGet, makeUnitDir, startLauncher, waitForHttp, type RunningLauncher, tcpConnects } from './harness.js';
+import { FIXTURES, cleanupLaunchers, httpGet, makeUnitDir, startLauncher, waitForHttp, type RunningLauncher, tcpConnects, unitStatus } from './harness.js';
 import { startLoad } from './load.js';
 import { freePort } from '../helpers/ports.js';
 import { waitFor } from '../helpers/wait.js';
@@ -206,6 +206,8 @@ describe('a reload whose rolling handoff fails partway', () => {
     for (const i of [0, 1]) writeFileSync(path.join(units.dir, `mode-${i}`), 'ok');
     writeFileSync(path.join(units.unitsDir, 'web.toml'), fleetUnit(oldPort, units.dir));
     const launcher = await startLauncher(units.unitsDir);
+    // Both instances ready (a reload during the start would be refused as busy).
+    await waitFor(async () => (await unitStatus(launcher, 'web')).state === 'running', { timeoutMs: 15_000, what: 'web running' });
     await waitForHttp(oldPort);
 
     // Move the unit to a new port; only the new instance 1 is broken.
