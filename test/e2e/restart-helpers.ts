@@ -1,7 +1,8 @@
 // Shared by the restart-under-load tests: a unit for one web service, a
 // launcher running it, and the check that N restarts under load lose nothing.
 import { afterEach, expect } from 'vitest';
-import { cleanupLaunchers, httpGet, makeUnitDir, startLauncher, waitForHttp, type RunningLauncher } from './harness.js';
+import { cleanupLaunchers, httpGet, makeUnitDir, startLauncher, unitStatus, waitForHttp, type RunningLauncher } from './harness.js';
+import { waitFor } from '../helpers/wait.js';
 import { restartProblems, restartUnderLoad } from './load.js';
 import { freePort } from '../helpers/ports.js';
 
@@ -37,6 +38,8 @@ export async function upWith(exec: string[], extra = ''): Promise<{ launcher: Ru
   cleanups.push(units.cleanup);
   const launcher = await startLauncher(units.unitsDir);
   await waitForHttp(port);
+  // Serving is not yet ready in the launcher's eyes: a restart before READY=1 lands is refused as busy.
+  await waitFor(async () => (await unitStatus(launcher, 'web')).state === 'running', { timeoutMs: 15_000, what: 'web running' });
   return { launcher, port };
 }
 
