@@ -191,7 +191,7 @@ describe('unix and abstract', () => {
 });
 
 describe('the example unit', () => {
-  it('units/web.toml loads and binds 127.0.0.1:8080 named "http"', async () => {
+  it('units/web.toml loads: 127.0.0.1:8080 named "http", ready = "notify"', async () => {
     const unit = await loadUnitFile(path.resolve('units/web.toml'));
     expect(unit.sockets.map((s) => [s.listenText, s.name])).toEqual([['127.0.0.1:8080', 'http']]);
     expect(unit.service.ready).toBe('notify');
