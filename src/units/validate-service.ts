@@ -1,5 +1,5 @@
 // The [service] table: every key checked, defaults applied, paths and exec[0] resolved.
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { readAccount } from './account-check.js';
 import type { ValidationContext } from './context.js';
@@ -7,6 +7,7 @@ import { SERVICE_DEFAULTS } from './defaults.js';
 import { describeValue } from './describe.js';
 import { parseEnvFile } from './env-file.js';
 import { splitCommand } from './exec-split.js';
+import { folderProblem } from './folder.js';
 import { isTable, TableFields } from './fields.js';
 import type { Issues } from './issues.js';
 import { resolveExecutable } from './path-lookup.js';
@@ -54,6 +55,7 @@ export function readService(table: Record<string, unknown>, issues: Issues, cont
     ...(group !== undefined ? { group } : {}),
     ready: fields.choice('ready', ['started', 'notify'], SERVICE_DEFAULTS.ready),
     readyTimeoutMs: fields.duration('ready_timeout', SERVICE_DEFAULTS.readyTimeoutMs, { min: 1 }),
+    readyAfterMs: fields.duration('ready_after', SERVICE_DEFAULTS.readyAfterMs),
     restart: fields.choice('restart', ['no', 'on-failure', 'always'], SERVICE_DEFAULTS.restart),
     restartDelayMs,
     restartDelayMaxMs,
@@ -79,14 +81,6 @@ function readWorkdir(fields: TableFields, context: ValidationContext): string | 
     return undefined;
   }
   return workdir;
-}
-
-function folderProblem(dir: string): string | undefined {
-  try {
-    return statSync(dir).isDirectory() ? undefined : 'is not a folder';
-  } catch {
-    return 'does not exist';
-  }
 }
 
 function readEnvFilePath(fields: TableFields, context: ValidationContext): string | undefined {

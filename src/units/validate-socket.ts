@@ -1,5 +1,7 @@
 // One [[socket]] table: address, type and options checked against each other, defaults applied.
+import path from 'node:path';
 import { readAccount } from './account-check.js';
+import { folderProblem } from './folder.js';
 import { parseListen } from './address.js';
 import type { ValidationContext } from './context.js';
 import { SOCKET_DEFAULTS } from './defaults.js';
@@ -93,7 +95,15 @@ function checkAgainstAddress(fields: TableFields, spec: SocketSpec, listen: List
       received: '"seqpacket"',
     });
   }
-  if (listen.kind !== 'unix') {
+  if (listen.kind === 'unix') {
+    const folder = path.dirname(listen.path);
+    const problem = folderProblem(folder);
+    if (problem) {
+      fields.issues.add(fields.refOf('listen'), `the folder of the socket file, ${JSON.stringify(folder)}, ${problem} (the launcher does not create it)`, {
+        expected: 'an existing folder', received: JSON.stringify(spec.listenText),
+      });
+    }
+  } else {
     for (const key of ['mode', 'owner', 'group']) {
       if (fields.has(key)) fields.issues.add(fields.refOf(key), `applies to unix socket files only ("/path" or "unix:path"), not to ${JSON.stringify(spec.listenText)}`);
     }

@@ -1,6 +1,6 @@
 // bindSocket / bindUnitSockets / closeSocket against the real kernel: every address
 // form, the options, and the failures users meet (port in use, stale or live unix files).
-import { existsSync, lstatSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -157,8 +157,12 @@ describe('unix and abstract', () => {
   });
 
   it('fails clearly when the folder is missing or not writable, leaving nothing behind', async () => {
-    const missing = path.join(tmp.dir, 'no-such-dir', 'app.sock');
+    // `check` refuses a missing folder; this is the folder vanishing between loading and binding.
+    const gone = path.join(tmp.dir, 'gone');
+    mkdirSync(gone);
+    const missing = path.join(gone, 'app.sock');
     const unit = await unitWith('app', `listen = ${q(missing)}`);
+    rmSync(gone, { recursive: true });
     const error = thrownBy(() => bindSocket('app', unit.sockets[0]!));
     expect(error.code).toBe('LAUNCHER_BIND');
     expect(error.context.errnoName).toBe('ENOENT');

@@ -72,6 +72,7 @@ const CASES: Record<string, Case> = {
   'seqpacket-inet': { key: '[[socket]][0].type', line: 6, message: /"seqpacket" needs a unix or abstract address/ },
   'type-bad-enum': { key: '[[socket]][0].type', line: 6, message: /"stream", "datagram", "seqpacket", got "raw"/ },
   'mode-not-octal': { key: '[[socket]][0].mode', line: 6, message: /octal mode string like "0660", got "0999"/ },
+  'listen-unix-no-folder': { key: '[[socket]][0].listen', line: 5, message: /the folder of the socket file, ".*no-such-folder", does not exist \(the launcher does not create it\)/ },
   'mode-number': { key: '[[socket]][0].mode', line: 6, message: /got 660 \(write it as a string/ },
   'mode-on-inet': { key: '[[socket]][0].mode', line: 6, message: /unix socket files only/ },
   'ipv6-only-on-ipv4': { key: '[[socket]][0].ipv6_only', line: 6, message: /IPv6 addresses only/ },
