@@ -93,16 +93,33 @@ function killForFailure(i: Instance, failure: string, signal: NodeJS.Signals): v
   i.moveTo('stopping', `${failure}; sent ${signal}`);
 }
 
+function startedReason(readyAfterMs: number): string {
+  return readyAfterMs === 0 ? 'spawned (ready = "started")' : `up for ready_after (${readyAfterMs} ms)`;
+}
+
+/**
+ * Why a child's own exit counts as a failure, or null. Before it was ready: always, except a
+ * clean exit of a ready = "started" child outside a handoff (a short job that is done is not a
+ * failure; a handoff candidate fails by any exit before ready, see afterExit).
+ */
+function exitFailure(i: Instance, record: ChildRecord, status: ExitStatus): string | null {
+  if (record.failure !== null) return record.failure;
+  if (record.readyAt !== null) return isCleanExit(status) ? null : describeExit(status);
+  const svc = i.unit.service;
+  if (svc.ready === 'started') {
+    if (isCleanExit(status) && !i.probation) return null;
+    return `exited within ready_after (${svc.readyAfterMs} ms) of its start (${describeExit(status)})`;
+  }
+  return `exited before ready (${describeExit(status)})`;
+}
+
 function handleExit(i: Instance, event: InstanceEvent): void {
   const record = current(i);
   const status = exitStatusOf(event);
   i.record = null;
   i.disarmAll();
   const wasReady = record.readyAt !== null;
-  const failure =
-    record.failure ??
-    (!wasReady ? `exited before ready (${describeExit(status)})` : isCleanExit(status) ? null : describeExit(status));
-  afterExit(i, status, failure, wasReady, i.env.now() - record.spawnedAt);
+  afterExit(i, status, exitFailure(i, record, status), wasReady, i.env.now() - record.spawnedAt);
 }
 
 /** Every action by name; the table (table.ts) picks which one runs. */
@@ -126,10 +143,12 @@ export const ACTIONS: { readonly [A in ActionName]: Action } = {
     i.restarts += 1;
     spawnChild(i, `restart #${i.restarts}`);
   },
-  // ready_timeout = 0 means no deadline (systemd's "infinity").
+  // ready = "started": ready once the child has stayed up ready_after (0: at once), so a version that
+  // dies at start-up fails its handoff. ready_timeout = 0 means no deadline (systemd's "infinity").
   awaitReadiness: (i) => {
     const svc = i.unit.service;
-    if (svc.ready === 'started') ACTIONS.becomeRunning(i, { type: 'ready' });
+    if (svc.ready === 'started' && svc.readyAfterMs === 0) ACTIONS.becomeRunning(i, { type: 'ready' });
+    else if (svc.ready === 'started') i.arm('ready', svc.readyAfterMs, 'ready');
     else if (svc.readyTimeoutMs > 0) i.arm('ready', svc.readyTimeoutMs, 'ready_timeout');
   },
   becomeRunning: (i) => {
@@ -137,7 +156,7 @@ export const ACTIONS: { readonly [A in ActionName]: Action } = {
     record.readyAt = i.env.now();
     i.disarm('ready');
     armWatchdog(i);
-    i.moveTo('running', i.unit.service.ready === 'started' ? 'spawned (ready = "started")' : 'READY=1');
+    i.moveTo('running', i.unit.service.ready === 'started' ? startedReason(i.unit.service.readyAfterMs) : 'READY=1');
   },
   acknowledgeReload: (i) => {
     const record = current(i);

@@ -37,6 +37,9 @@ export interface Transition {
 
 export type TimerName = 'ready' | 'stop' | 'watchdog' | 'backoff';
 
+/** The events a timer may dispatch (`ready`: ready_after elapsed for a ready = "started" child). */
+type TimedEvent = EventType & ('ready' | 'ready_timeout' | 'stop_timeout' | 'backoff_elapsed' | 'watchdog_timeout');
+
 export interface InstanceOptions {
   /** A handoff candidate: any exit or missed deadline ends in `failed`, never a restart. */
   readonly probation?: boolean;
@@ -68,6 +71,8 @@ export class Instance {
   lastExit: ExitStatus | null = null;
   /** Why the last child's end counted as a failure, or null. */
   lastFailure: string | null = null;
+  /** The reason given with the last transition ("exit status 3; restarting in 200 ms"). */
+  stateReason = '';
   probation: boolean;
 
   private readonly timers = new Map<TimerName, { handle: TimerHandle; deadline: number }>();
@@ -137,6 +142,7 @@ export class Instance {
   moveTo(to: State, reason: string, exit?: ExitStatus | null, requested = false): void {
     const from = this.state;
     this.state = to;
+    this.stateReason = reason;
     this.since = this.env.now();
     const transition: Transition =
       exit === undefined ? { instance: this, from, to, reason } : { instance: this, from, to, reason, exit, requested };
@@ -144,7 +150,7 @@ export class Instance {
   }
 
   /** Arms timer `name` to dispatch `event` after `ms`, replacing any armed one. For actions only. */
-  arm(name: TimerName, ms: number, type: EventType & ('ready_timeout' | 'stop_timeout' | 'backoff_elapsed' | 'watchdog_timeout')): void {
+  arm(name: TimerName, ms: number, type: TimedEvent): void {
     this.armAt(name, this.env.now() + ms, type);
   }
 
@@ -181,7 +187,7 @@ export class Instance {
     });
   }
 
-  private armAt(name: TimerName, deadline: number, type: 'ready_timeout' | 'stop_timeout' | 'backoff_elapsed' | 'watchdog_timeout'): void {
+  private armAt(name: TimerName, deadline: number, type: TimedEvent): void {
     this.disarm(name);
     const handle = this.env.setTimer(Math.max(0, deadline - this.env.now()), () => {
       // Only the armed handle may fire: a cleared or replaced timer is stale.

@@ -5,6 +5,7 @@ import type { Handoff, ReadyMode, RestartPolicy, SocketType, StartMode } from '.
 export const SERVICE_DEFAULTS = Object.freeze({
   ready: 'started' as ReadyMode,
   readyTimeoutMs: 30_000,
+  readyAfterMs: 1_000,
   restart: 'on-failure' as RestartPolicy,
   restartDelayMs: 100,
   restartDelayMaxMs: 30_000,

@@ -55,6 +55,11 @@ export interface ServiceSpec {
   readonly group?: string;
   readonly ready: ReadyMode;
   readonly readyTimeoutMs: number;
+  /**
+   * With ready = "started": a new child counts as ready once it has stayed up this long
+   * (einhorn's timer ACK); 0 = at once. Ignored with ready = "notify".
+   */
+  readonly readyAfterMs: number;
   readonly restart: RestartPolicy;
   readonly restartDelayMs: number;
   readonly restartDelayMaxMs: number;

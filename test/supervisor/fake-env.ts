@@ -134,6 +134,7 @@ export function makeUnit(service: Partial<ServiceSpec> = {}, name = 'web'): Unit
       env: {},
       ready: 'started',
       readyTimeoutMs: 5_000,
+      readyAfterMs: 0,
       restart: 'on-failure',
       restartDelayMs: 100,
       restartDelayMaxMs: 1_000,

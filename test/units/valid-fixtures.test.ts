@@ -63,6 +63,7 @@ describe('valid unit files', () => {
       group: '0',
       ready: 'notify',
       readyTimeoutMs: 90_000,
+      readyAfterMs: 2000,
       restart: 'always',
       restartDelayMs: 250,
       restartDelayMaxMs: 3_600_000,
