@@ -32,11 +32,13 @@ let koffiPath: string | undefined;
  * undoes what Node changed that exec would keep — Node marks fds 0-2 close-on-exec at
  * start-up (so F_SETFD 0 on them and on the LISTEN_FDS sockets) and Node 24 leaves an fd of its
  * own without close-on-exec (so F_SETFD FD_CLOEXEC on every other fd), ignores SIGPIPE, may
- * block signals — then execve()s the service. It only returns if execve failed: exit 127 like a shell.
- * argv: koffiPath, "NAME:NAME", file, argv0, args...
+ * block signals — then, given ids "uid:gid:g1,g2", sets the supplementary groups, gid and uid (in
+ * that order, while still root) — then execve()s the service. It only returns if a step failed:
+ * exit 127 like a shell for a missing program, else 126.
+ * argv: koffiPath, "NAME:NAME", ids ("" or "uid:gid:g1,g2"), file, argv0, args...
  */
 const NODE_SHIM = `
-const [koffiPath, names, file, argv0, ...args] = process.argv.slice(1);
+const [koffiPath, names, ids, file, argv0, ...args] = process.argv.slice(1);
 const koffi = require(koffiPath);
 const libc = koffi.load('libc.so.6');
 const execve = libc.func('int execve(const char *path, const char **argv, const char **envp)');
@@ -48,6 +50,14 @@ for (let fd = 0; fd < passed; fd++) fcntl(fd, 2, 0);
 for (const name of require('node:fs').readdirSync('/proc/self/fd')) if (Number(name) >= passed) fcntl(Number(name), 2, 1);
 for (let sig = 1; sig < 32; sig++) if (sig !== 9 && sig !== 19) signal(sig, null);
 sigprocmask(2, Buffer.alloc(128), null);
+if (ids) {
+  const [uid, gid, groups] = ids.split(':');
+  const list = groups ? groups.split(',').map(Number) : [];
+  const fail = (what) => { process.stderr.write('launcher exec shim: ' + what + ' failed: errno ' + koffi.errno() + '\\n'); process.exit(126); };
+  if (libc.func('int setgroups(size_t n, const uint32_t *list)')(list.length, list) !== 0) fail('setgroups');
+  if (gid !== '' && libc.func('int setgid(uint32_t gid)')(Number(gid)) !== 0) fail('setgid');
+  if (uid !== '' && libc.func('int setuid(uint32_t uid)')(Number(uid)) !== 0) fail('setuid');
+}
 const env = { ...process.env };
 for (const name of names.split(':').filter(Boolean)) env[name] = String(process.pid);
 const envp = Object.entries(env).map(([k, v]) => k + '=' + v);
@@ -65,15 +75,18 @@ process.exit(errno === 2 ? 127 : 126);
  * `/bin/sh -c 'NAME=$$; export NAME; exec "$0" "$@"' execPath args…` (the shell's pid
  * survives exec; argv[0] becomes execPath because dash has no `exec -a`). 'node' →
  * process.execPath -e <shim> … which keeps argv[0] = exec[0]. A missing program exits 127.
+ * `ids` ("uid:gid:g1,g2", see spawn-identity.ts) forces the Node shim, which sets them before
+ * execve: libuv's own uid/gid switch drops every supplementary group.
  */
-export function execCommand(service: ServiceSpec, pidVariables: readonly string[], shim: ShimKind = defaultShim()): ExecCommand {
+export function execCommand(service: ServiceSpec, pidVariables: readonly string[], shim: ShimKind = defaultShim(), ids = ''): ExecCommand {
   const args = service.exec.slice(1);
   const argv0 = service.exec[0] ?? service.execPath;
-  if (pidVariables.length === 0) return { file: service.execPath, args, argv0 };
+  if (ids !== '') shim = 'node'; // only it can set supplementary groups
+  else if (pidVariables.length === 0) return { file: service.execPath, args, argv0 };
   if (shim === 'sh') {
     const assignments = pidVariables.map((name) => `${name}=$$; export ${name}; `).join('');
     return { file: SHELL, args: ['-c', `${assignments}exec "$0" "$@"`, service.execPath, ...args] };
   }
   koffiPath ??= createRequire(import.meta.url).resolve('koffi');
-  return { file: process.execPath, args: ['-e', NODE_SHIM, '--', koffiPath, pidVariables.join(':'), service.execPath, argv0, ...args] };
+  return { file: process.execPath, args: ['-e', NODE_SHIM, '--', koffiPath, pidVariables.join(':'), ids, service.execPath, argv0, ...args] };
 }

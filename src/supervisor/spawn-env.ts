@@ -16,6 +16,8 @@ export interface ServiceEnvOptions {
   readonly notifySocket?: string;
   /** Default process.env. */
   readonly baseEnv?: NodeJS.ProcessEnv;
+  /** HOME, USER, LOGNAME, SHELL of the unit's `user` (after the base, before the unit's env). */
+  readonly identityEnv?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -30,6 +32,7 @@ export function buildServiceEnv(opts: ServiceEnvOptions): Record<string, string>
   for (const [name, value] of Object.entries(opts.baseEnv ?? process.env)) {
     if (value !== undefined && !isProtocolVariable(name)) env[name] = value;
   }
+  Object.assign(env, opts.identityEnv ?? {});
   for (const [name, value] of Object.entries(opts.unit.service.env)) {
     if (!isProtocolVariable(name)) env[name] = value;
   }

@@ -1,27 +1,49 @@
-// user/group of a service as the numeric ids spawn needs (names from /etc/passwd, /etc/group).
+// user/group of a service: the numeric ids, supplementary groups and login variables a
+// process started as that account gets (names from /etc/passwd, /etc/group), as systemd's User=.
 import { LauncherError } from '../errors.js';
-import { lookupId, primaryGid } from '../units/accounts.js';
+import { lookupId, passwdEntry, supplementaryGids } from '../units/accounts.js';
 import type { Unit } from '../units/types.js';
 
+/** Who a service runs as; empty when the unit names neither user nor group. */
+export interface ServiceIdentity {
+  readonly uid?: number;
+  readonly gid?: number;
+  /** Supplementary groups of `user` (every group listing it as a member, plus its primary group). */
+  readonly groups?: readonly number[];
+  /** HOME, USER, LOGNAME, SHELL from the user's passwd entry (only with `user`). */
+  readonly env: Readonly<Record<string, string>>;
+}
+
 /**
- * { uid, gid } for the unit's user/group, or {} when neither is set. A user without a
- * group runs with the user's primary group (as login and systemd do). Throws
- * LAUNCHER_SPAWN when an account vanished since the unit was loaded.
+ * The identity for the unit's user/group. A user without a group runs with the user's
+ * primary group and supplementary groups (as login and systemd's User= do); `group` replaces
+ * the primary group. Throws LAUNCHER_SPAWN when an account vanished since the unit was loaded.
  */
-export function serviceIdentity(unit: Unit): { uid?: number; gid?: number } {
+export function serviceIdentity(unit: Unit): ServiceIdentity {
   const { user, group } = unit.service;
-  const out: { uid?: number; gid?: number } = {};
+  if (user === undefined && group === undefined) return { env: {} };
+  let uid: number | undefined;
+  let gid: number | undefined;
+  let groups: number[] | undefined;
+  let env: Record<string, string> = {};
   if (user !== undefined) {
-    const uid = lookupId('user', user);
+    uid = lookupId('user', user);
     if (uid === undefined) throw new LauncherError('LAUNCHER_SPAWN', `${unit.name}: user "${user}" does not exist`, { unit: unit.name, key: 'user' });
-    out.uid = uid;
-    const gid = group === undefined ? primaryGid(user) : undefined;
-    if (gid !== undefined) out.gid = gid;
+    const entry = passwdEntry(user);
+    if (entry) {
+      gid = entry.gid;
+      groups = [...new Set([entry.gid, ...supplementaryGids(entry.name)])];
+      env = { HOME: entry.home || '/', USER: entry.name, LOGNAME: entry.name, SHELL: entry.shell || '/bin/sh' };
+    }
   }
   if (group !== undefined) {
-    const gid = lookupId('group', group);
+    gid = lookupId('group', group);
     if (gid === undefined) throw new LauncherError('LAUNCHER_SPAWN', `${unit.name}: group "${group}" does not exist`, { unit: unit.name, key: 'group' });
-    out.gid = gid;
   }
-  return out;
+  return { ...(uid !== undefined ? { uid } : {}), ...(gid !== undefined ? { gid } : {}), ...(groups ? { groups } : {}), env };
+}
+
+/** "uid:gid:g1,g2" for the exec shim, which sets them itself (libuv would drop supplementary groups). */
+export function encodeIds(identity: ServiceIdentity): string {
+  return `${identity.uid ?? ''}:${identity.gid ?? ''}:${(identity.groups ?? []).join(',')}`;
 }

@@ -7,7 +7,7 @@ import type { Unit } from '../units/types.js';
 import type { Child, ExitStatus } from './contract.js';
 import { execCommand, type ShimKind } from './exec-shim.js';
 import { buildServiceEnv, pidVariables } from './spawn-env.js';
-import { serviceIdentity } from './spawn-identity.js';
+import { encodeIds, serviceIdentity } from './spawn-identity.js';
 import { LineSplitter, RecentLines } from './spawn-output.js';
 
 /** One line a child printed, tagged with where it came from. */
@@ -63,16 +63,21 @@ const OUTPUT_DRAIN_MS = 250;
 export function spawnService(opts: SpawnOptions): Child {
   const { unit, instance, sockets } = opts;
   for (const s of sockets) reapplyOptions(s);
-  const command = execCommand(unit.service, pidVariables(unit, sockets), opts.shim);
+  const identity = serviceIdentity(unit);
+  // Supplementary groups need the exec shim (libuv drops them); otherwise libuv switches uid/gid.
+  // (Only root may set groups; a non-root launcher runs services as itself.)
+  const shimSetsIds = (identity.groups?.length ?? 0) > 1 && process.getuid?.() === 0;
+  const command = execCommand(unit.service, pidVariables(unit, sockets), opts.shim, shimSetsIds ? encodeIds(identity) : '');
   const subprocess = execa(command.file, [...command.args], {
     ...(command.argv0 !== undefined ? { argv0: command.argv0 } : {}),
-    ...serviceIdentity(unit),
+    ...(!shimSetsIds && identity.uid !== undefined ? { uid: identity.uid } : {}),
+    ...(!shimSetsIds && identity.gid !== undefined ? { gid: identity.gid } : {}),
     stdio: socketStdio(sockets),
     detached: true,
     reject: false,
     buffer: false,
     cwd: unit.service.workdir,
-    env: buildServiceEnv(opts),
+    env: buildServiceEnv({ ...opts, identityEnv: identity.env }),
     extendEnv: false,
   });
   const pid = subprocess.pid ?? 0;

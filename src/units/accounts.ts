@@ -57,3 +57,36 @@ export function primaryGid(user: string, files: AccountFiles = SYSTEM_ACCOUNT_FI
   const gid = findEntry(files.passwd, user, true)?.[3];
   return gid !== undefined && /^\d+$/.test(gid) ? Number(gid) : undefined;
 }
+
+/** A passwd entry's fields a login (and systemd's User=) takes the environment from. */
+export interface PasswdEntry {
+  readonly name: string;
+  readonly uid: number;
+  readonly gid: number;
+  readonly home: string;
+  readonly shell: string;
+}
+
+/** The passwd entry of a user given by name or uid; undefined when not listed. */
+export function passwdEntry(user: string, files: AccountFiles = SYSTEM_ACCOUNT_FILES): PasswdEntry | undefined {
+  const f = findEntry(files.passwd, user, true);
+  if (!f || !/^\d+$/.test(f[3] ?? '')) return undefined;
+  return { name: f[0] ?? user, uid: Number(f[2]), gid: Number(f[3]), home: f[5] ?? '/', shell: f[6] ?? '/bin/sh' };
+}
+
+/** The gids of every group that lists `userName` as a member (initgroups' supplementary groups), ascending. */
+export function supplementaryGids(userName: string, files: AccountFiles = SYSTEM_ACCOUNT_FILES): number[] {
+  let text: string;
+  try {
+    text = readFileSync(files.group, 'utf8');
+  } catch {
+    return [];
+  }
+  const gids = new Set<number>();
+  for (const line of text.split('\n')) {
+    const fields = line.split(':');
+    if (fields.length < 4 || !/^\d+$/.test(fields[2] ?? '')) continue;
+    if ((fields[3] ?? '').split(',').map((m) => m.trim()).includes(userName)) gids.add(Number(fields[2]));
+  }
+  return [...gids].sort((a, b) => a - b);
+}
