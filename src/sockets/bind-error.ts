@@ -32,12 +32,18 @@ export function syscallFailure(unit: string, spec: SocketSpec, syscall: string, 
 
 /**
  * Any error thrown while setting up a socket, as LAUNCHER_BIND: a LAUNCHER_BIND passes
- * through; a syscall error (LAUNCHER_SYSCALL with errno) or a Node fs error (with `code`)
+ * through; a LAUNCHER_USAGE stays one, with the unit and socket added; a syscall error (LAUNCHER_SYSCALL with errno) or a Node fs error (with `code`)
  * is re-worded; anything else keeps its message.
  */
 export function asBindFailure(unit: string, spec: SocketSpec, error: unknown): LauncherError {
   if (isLauncherError(error)) {
     if (error.code === 'LAUNCHER_BIND') return error;
+    // How the launcher was started is wrong (a bogus LISTEN_FDS): a usage error, located at the unit.
+    if (error.code === 'LAUNCHER_USAGE') {
+      return new LauncherError('LAUNCHER_USAGE', `${unit}: socket "${spec.name}" ${spec.listenText}: ${error.message}`, {
+        ...error.context, unit, socket: spec.name, address: spec.listenText,
+      });
+    }
     const { syscall, errno } = error.context;
     if (typeof syscall === 'string' && typeof errno === 'number') return syscallFailure(unit, spec, syscall, errno);
     return bindFailure(unit, spec, error.message, { cause: error.code });
