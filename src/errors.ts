@@ -72,6 +72,7 @@ export function exitCodeFor(code: ErrorCode): 1 | 2 | 3 {
     case 'LAUNCHER_CONTROL_PROTOCOL':
       return 2;
     case 'LAUNCHER_UNREACHABLE':
+    case 'LAUNCHER_CONTROL_TIMEOUT':
       return 3;
     default:
       return 1;

@@ -17,6 +17,17 @@ export interface RequestOptions {
   onEvent?: (event: object) => void;
   /** Give up (LAUNCHER_CONTROL_TIMEOUT) when no final reply came within this many ms; default: wait. */
   timeoutMs?: number;
+  /**
+   * Give up (LAUNCHER_CONTROL_TIMEOUT) after this many ms without a byte from the launcher. A
+   * launcher sends a heartbeat event every second while a request runs, so only a launcher that
+   * accepted and then stopped answering is silent this long. Default: wait.
+   */
+  silenceMs?: number;
+}
+
+/** The server's keep-alive event while a request runs (it only resets the silence timer). */
+function isHeartbeat(event: object): boolean {
+  return (event as { heartbeat?: unknown }).heartbeat === true && Object.keys(event).length === 1;
 }
 
 /** Connection failures that mean "nobody is serving this path". */
@@ -60,11 +71,23 @@ export function request(path: string, verb: string, args: object = {}, opts: Req
     let connected = false;
     let settled = false;
     let timer: NodeJS.Timeout | undefined;
+    let silence: NodeJS.Timeout | undefined;
+    const silenceMs = opts.silenceMs;
+    const resetSilence = (): void => {
+      if (silenceMs === undefined) return;
+      clearTimeout(silence);
+      silence = setTimeout(() => {
+        settle({ error: new LauncherError('LAUNCHER_CONTROL_TIMEOUT', `the launcher on ${path} accepted the connection but said nothing for ${silenceMs} ms; giving up on "${verb}"`, {
+          address: path, verb, timeoutMs: silenceMs,
+        }) });
+      }, silenceMs);
+    };
 
     const settle = (outcome: { result: object } | { error: LauncherError }): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      clearTimeout(silence);
       socket.end();
       socket.destroy();
       if ('result' in outcome) resolve(outcome.result);
@@ -74,6 +97,7 @@ export function request(path: string, verb: string, args: object = {}, opts: Req
     const onReply = (reply: Reply): void => {
       if (reply.id !== REQUEST_ID && reply.id !== null) return; // not ours: ignore, as the protocol allows
       if (reply.kind === 'event') {
+        if (isHeartbeat(reply.event)) return;
         try {
           opts.onEvent?.(reply.event);
         } catch (error) {
@@ -95,11 +119,14 @@ export function request(path: string, verb: string, args: object = {}, opts: Req
       }, opts.timeoutMs);
     }
 
+    resetSilence();
     socket.once('connect', () => {
       connected = true;
+      resetSilence();
       socket.write(line);
     });
     socket.on('data', (chunk: Buffer) => {
+      resetSilence();
       const { lines, overflow } = splitter.push(chunk);
       try {
         for (const text of lines) onReply(parseReply(text));

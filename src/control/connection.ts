@@ -12,6 +12,13 @@ import {
 /** How long a connection the server ends may take to close before it is destroyed. */
 const DESTROY_AFTER_END_MS = 1000;
 
+/**
+ * While a request runs, an empty `{ "heartbeat": true }` event goes out this often, so a
+ * client can tell a long operation (a restart waits for ready_timeout and stop_timeout)
+ * from a launcher that stopped answering: it gives up only after a silence.
+ */
+export const HEARTBEAT_MS = 1000;
+
 export interface ConnectionOptions {
   socket: net.Socket;
   uid: number;
@@ -122,6 +129,7 @@ export class ControlConnection {
         this.opts.log('warn', `progress event for "${request.verb}" is not JSON-serialisable (${String(error)}), ignoring`);
       }
     };
+    const heartbeat = setInterval(() => progress({ heartbeat: true }), HEARTBEAT_MS);
     let reply: string;
     try {
       const result = request.verb === 'ping'
@@ -134,6 +142,7 @@ export class ControlConnection {
       reply = encodeErrorSafely(request.id, failure);
     }
     done = true;
+    clearInterval(heartbeat);
     this.write(reply);
   }
 
