@@ -16,8 +16,24 @@ export function formatDuration(ms: number | null): string {
   return `${Math.floor(h / 24)}d${String(h % 24).padStart(2, '0')}h`;
 }
 
-/** A fixed-width table, one row per unit, ending in a newline. */
-export function formatStatusTable(reply: StatusReply): string {
+/** Longest cell of any column but the last; the last gets what is left of the width. */
+const MAX_CELL = 48;
+/** The last column keeps at least this much however narrow the terminal. */
+const MIN_LAST = 20;
+
+/** `text` on one line (control characters as spaces), cut to `max` characters with "…". */
+export function fitCell(text: string, max: number): string {
+  // eslint-disable-next-line no-control-regex
+  const flat = text.replace(/[\x00-\x1f\x7f]+/g, ' ');
+  return flat.length <= max ? flat : flat.slice(0, Math.max(0, max - 1)) + '…';
+}
+
+/**
+ * A fixed-width table, one row per unit, ending in a newline. STATUS is the unit's last
+ * STATUS= text, or why it failed / backs off. Cells are cut to fit `width` columns
+ * (`launcher status --json` has them whole).
+ */
+export function formatStatusTable(reply: StatusReply, width = 160): string {
   const header = ['UNIT', 'STATE', 'PID', 'SOCKETS', 'UPTIME', 'RESTARTS', 'STATUS'];
   const rows = reply.units.map((u) => [
     u.name,
@@ -26,10 +42,20 @@ export function formatStatusTable(reply: StatusReply): string {
     u.sockets.length ? u.sockets.map((s) => s.local || s.listen).join(',') : '-',
     formatDuration(u.uptimeMs),
     String(u.restarts),
-    u.statusText ?? '',
-  ]);
+    u.reason ?? u.statusText ?? '',
+  ].map((cell, i, all) => (i === all.length - 1 ? cell : fitCell(cell, MAX_CELL))));
   if (rows.length === 0) return 'no units\n';
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd();
+  const used = widths.slice(0, -1).reduce((sum, w) => sum + w + 2, 0);
+  const last = Math.max(MIN_LAST, width - used);
+  const line = (cells: string[]): string =>
+    cells.map((c, i) => (i === cells.length - 1 ? fitCell(c, last) : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd();
   return [line(header), ...rows.map(line)].join('\n') + '\n';
+}
+
+/** The width to fit: the terminal's, else $COLUMNS, else 160 (a pipe or a file). */
+export function outputWidth(out: { isTTY?: boolean; columns?: number } = process.stdout, env: NodeJS.ProcessEnv = process.env): number {
+  if (out.isTTY && out.columns) return out.columns;
+  const columns = Number(env.COLUMNS);
+  return Number.isInteger(columns) && columns > 0 ? columns : 160;
 }

@@ -3,7 +3,7 @@ import type { CommandModule } from 'yargs';
 import { finish } from '../exit.js';
 import { controlOption } from '../options.js';
 import { call } from '../client.js';
-import { formatStatusTable, type StatusReply } from '../status-table.js';
+import { formatStatusTable, outputWidth, type StatusReply } from '../status-table.js';
 
 export const status: CommandModule = {
   command: 'status [units..]',
@@ -17,6 +17,6 @@ export const status: CommandModule = {
     finish(async () => {
       const reply = (await call(argv.control, 'status', { units: (argv.units as string[] | undefined) ?? [] })) as unknown as StatusReply;
       if (argv.json) process.stdout.write(JSON.stringify(reply, null, 2) + '\n');
-      else process.stdout.write(formatStatusTable(reply));
+      else process.stdout.write(formatStatusTable(reply, outputWidth()));
     }),
 };

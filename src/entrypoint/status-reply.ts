@@ -11,6 +11,10 @@ export interface InstanceStatusReply {
   readonly restarts: number;
   readonly statusText: string | null;
   readonly lastExit: ExitStatus | null;
+  /** Why it is failed or backing off; null in any other state. */
+  readonly reason: string | null;
+  /** ms since its live child became ready; null without a ready child. */
+  readonly uptimeMs: number | null;
 }
 
 export interface UnitStatusReply {
@@ -18,8 +22,10 @@ export interface UnitStatusReply {
   readonly state: string;
   readonly description?: string;
   readonly pids: number[];
-  /** ms since the unit last became running; null while it is not. */
+  /** ms since the newest of its ready children became ready (a replaced child starts it over); null with none. */
   readonly uptimeMs: number | null;
+  /** Why the unit is failed or backing off (its first such instance's reason); null otherwise. */
+  readonly reason: string | null;
   readonly restarts: number;
   /** The newest STATUS= text among the instances. */
   readonly statusText: string | null;

@@ -7,12 +7,16 @@ function unitReply(runtime: UnitRuntime, now: number): UnitStatusReply {
   const s = runtime.supervisor.status();
   const unit = runtime.supervisor.unit;
   const texts = s.instances.filter((i) => i.statusText !== null).sort((a, b) => b.since - a.since);
+  const readySince = s.instances.flatMap((i) => (i.readySince === null ? [] : [i.readySince]));
+  const troubled = s.instances.find((i) => i.state === s.state && i.reason !== null);
+  const ms = (since: number): number => Math.max(0, Math.round(now - since));
   return {
     name: s.name,
     state: s.state,
     ...(unit.description !== undefined ? { description: unit.description } : {}),
     pids: s.instances.flatMap((i) => (i.pid === null ? [] : [i.pid])),
-    uptimeMs: s.startedAt === null ? null : Math.max(0, now - s.startedAt),
+    uptimeMs: readySince.length ? ms(Math.max(...readySince)) : null,
+    reason: troubled?.reason ?? null,
     restarts: s.restarts,
     statusText: texts[0]?.statusText ?? null,
     sockets: runtime.sockets.map((b) => ({ name: b.spec.name, listen: b.spec.listenText, local: b.local })),
@@ -20,10 +24,12 @@ function unitReply(runtime: UnitRuntime, now: number): UnitStatusReply {
       index: i.index,
       state: i.state,
       pid: i.pid,
-      forMs: Math.max(0, now - i.since),
+      forMs: ms(i.since),
       restarts: i.restarts,
       statusText: i.statusText,
       lastExit: i.lastExit,
+      reason: i.reason,
+      uptimeMs: i.readySince === null ? null : ms(i.readySince),
     })),
   };
 }
@@ -32,7 +38,7 @@ function unitReply(runtime: UnitRuntime, now: number): UnitStatusReply {
 export function buildStatusReply(launcher: Launcher, runtimes: readonly UnitRuntime[]): StatusReply {
   const now = performance.now();
   return {
-    launcher: { pid: process.pid, uptimeMs: Date.now() - launcher.startedAt, unitsDir: launcher.unitsDir },
+    launcher: { pid: process.pid, uptimeMs: Math.round(Date.now() - launcher.startedAt), unitsDir: launcher.unitsDir },
     units: runtimes.map((r) => unitReply(r, now)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
   };
 }

@@ -16,6 +16,10 @@ export interface InstanceStatus {
   /** The last STATUS= the child sent, cleared at each spawn. */
   readonly statusText: string | null;
   readonly lastExit: ExitStatus | null;
+  /** Why it is failed or backing off (the transition's reason); null in any other state. */
+  readonly reason: string | null;
+  /** env.now() when the live child became ready; null without a ready child. */
+  readySince: number | null;
 }
 
 export interface UnitStatus {
@@ -52,5 +56,7 @@ export function instanceStatus(instance: Instance): InstanceStatus {
     restarts: instance.restarts,
     statusText: instance.statusText,
     lastExit: instance.lastExit,
+    reason: instance.state === 'failed' || instance.state === 'backoff' ? instance.stateReason : null,
+    readySince: instance.record?.readyAt ?? null,
   };
 }
