@@ -31,6 +31,21 @@ export async function reloadUnits(launcher: Launcher, progress: (message: string
   return { summary: outcome.summary };
 }
 
+/** Margin past the stop timeouts for a `down` client to wait before it calls the launcher stuck. */
+const DOWN_MARGIN_MS = 5000;
+
+/**
+ * What `down` answers before it stops anything: the launcher's pid (the client waits for it to be
+ * gone), the processes it is about to stop, and how long that may take: every service gets its
+ * stop_timeout (in parallel), then orphans get the largest one again (see drain.ts), plus a margin.
+ */
+export function downReply(launcher: Launcher): { stopping: true; pid: number; waitingFor: string[]; deadlineMs: number } {
+  const units = [...launcher.units.values()].map((r) => r.supervisor.unit);
+  const largest = Math.max(1000, ...units.map((u) => u.service.stopTimeoutMs));
+  const waitingFor = launcher.status().units.flatMap((u) => u.pids.map((pid) => `${u.name}[${pid}]`));
+  return { stopping: true, pid: process.pid, waitingFor, deadlineMs: 2 * largest + DOWN_MARGIN_MS };
+}
+
 /** A handler for the control server, bound to `launcher` (the server validates requests and answers `ping`). */
 export function controlHandler(launcher: Launcher, hooks: HandlerHooks): ControlHandler {
   return async (req, ctx) => {
@@ -56,7 +71,7 @@ export function controlHandler(launcher: Launcher, hooks: HandlerHooks): Control
       }
       case 'down':
         setImmediate(() => hooks.shutdown());
-        return { stopping: true };
+        return downReply(launcher);
       default:
         throw new LauncherError('LAUNCHER_CONTROL_PROTOCOL', `unknown verb "${req.verb}"`);
     }

@@ -43,19 +43,20 @@ function unsignalledOrphans(pids: readonly number[], ownPids: ReadonlySet<number
  * left is SIGKILLed, and so is any orphan re-parented later (a daemon that left
  * its service's process group escapes killGroups); the reaper collects them.
  * Gives up, with a warning, AFTER_KILL_MS after the first SIGKILL.
+ * Resolves true when nothing had to be SIGKILLed, false otherwise.
  */
 export async function waitForChildren(
   ownPids: ReadonlySet<number>,
   logger: Logger,
   graceMs = 10_000,
   hurry: () => boolean = () => false,
-): Promise<void> {
+): Promise<boolean> {
   const deadline = Date.now() + graceMs;
   let killedAt: number | undefined;
   const termed = new Set<number>();
   for (;;) {
     const left = childPids();
-    if (left.length === 0 && ownPids.size === 0) return;
+    if (left.length === 0 && ownPids.size === 0) return killedAt === undefined;
     const now = Date.now();
     const toTerm = unsignalledOrphans(left, ownPids).filter((pid) => !termed.has(pid));
     if (toTerm.length > 0 && killedAt === undefined) {
@@ -79,7 +80,7 @@ export async function waitForChildren(
     if (killedAt !== undefined) {
       if (now - killedAt > AFTER_KILL_MS) {
         logger.event('warn', `processes ${left.join(', ')} are still here after SIGKILL, exiting anyway`);
-        return;
+        return false;
       }
       for (const pid of left) {
         try {

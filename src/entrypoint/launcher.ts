@@ -51,6 +51,8 @@ export class Launcher extends EventEmitter {
   readonly startedAt = Date.now();
   readonly #options: LauncherOptions;
   readonly #notifyTag = `${process.pid}-${randomBytes(4).toString('hex')}`;
+  /** Units an operator stopped (`launcher stop`) and has not started since: they may come back, so `up` stays. */
+  readonly #operatorStopped = new Set<string>();
 
   constructor(options: LauncherOptions) {
     super();
@@ -84,6 +86,7 @@ export class Launcher extends EventEmitter {
 
   /** Creates the runtime of a unit whose sockets are bound; does not start it. */
   adopt(unit: Unit, sockets: BoundSocket[]): UnitRuntime {
+    this.#operatorStopped.delete(unit.name);
     this.socketsOf.set(unit, sockets);
     const notify = this.openNotify(unit);
     this.notifyOf.set(unit, notify);
@@ -141,8 +144,20 @@ export class Launcher extends EventEmitter {
       });
       return;
     }
-    const busy = [...this.units.values()].some((r) => !['inactive', 'failed'].includes(r.supervisor.status().state));
-    if (!busy) this.emit('idle', event.exit);
+    if (!this.endedForGood()) return;
+    this.emit('idle', event.exit);
+  }
+
+  /**
+   * True when nothing runs, starts or waits any more and no unit is merely stopped by an
+   * operator: `up` ends by itself only when every unit has ended on its own (SPEC).
+   */
+  endedForGood(): boolean {
+    for (const [name, r] of this.units) {
+      if (this.#operatorStopped.has(name)) return false;
+      if (!['inactive', 'failed'].includes(r.supervisor.status().state)) return false;
+    }
+    return true;
   }
 
   /** The runtime of `name`, or LAUNCHER_UNKNOWN_UNIT. */
@@ -163,12 +178,16 @@ export class Launcher extends EventEmitter {
   }
 
   async start(names: readonly string[]): Promise<void> {
-    await Promise.all(this.resolve(names).map((r) => this.startUnit(r)));
+    const runtimes = this.resolve(names);
+    for (const r of runtimes) this.#operatorStopped.delete(r.supervisor.unit.name);
+    await Promise.all(runtimes.map((r) => this.startUnit(r)));
   }
 
   async stop(names: readonly string[]): Promise<void> {
+    const runtimes = this.resolve(names);
+    for (const r of runtimes) this.#operatorStopped.add(r.supervisor.unit.name);
     await Promise.all(
-      this.resolve(names).map(async (r) => {
+      runtimes.map(async (r) => {
         this.disarm(r);
         await r.supervisor.stop();
       }),
@@ -179,19 +198,26 @@ export class Launcher extends EventEmitter {
   async restart(names: readonly string[], onProgress?: (e: object) => void): Promise<RestartReport[]> {
     const reports: RestartReport[] = [];
     for (const runtime of this.resolve(names)) {
+      this.#operatorStopped.delete(runtime.supervisor.unit.name);
       this.disarm(runtime);
       reports.push(await runtime.supervisor.restart(onProgress ? { onProgress } : {}));
     }
     return reports;
   }
 
-  /** Stops every service in parallel (cutting handoffs short), then closes every socket. */
-  async shutdown(): Promise<void> {
+  /**
+   * Stops every service in parallel (cutting handoffs short), then closes every socket.
+   * Resolves true when every child ended by its stop signal, false when one had to be SIGKILLed.
+   */
+  async shutdown(): Promise<boolean> {
     const runtimes = [...this.units.values()];
+    const killed = (): number => runtimes.reduce((sum, r) => sum + r.supervisor.killedOnStop, 0);
+    const before = killed();
     runtimes.forEach((r) => this.disarm(r));
     await Promise.allSettled(runtimes.map((r) => r.supervisor.stop({ force: true })));
     for (const r of runtimes) this.release(r);
     this.units.clear();
+    return killed() === before;
   }
 
   /** Closes a unit's sockets and notify socket (its children must be gone). */

@@ -5,6 +5,7 @@
 import { constants as osConstants } from 'node:os';
 import { LauncherError, asLauncherError } from '../errors.js';
 import { adHocUnit, loadUnitDir } from '../units/index.js';
+import { formatUnitError } from '../units/format.js';
 import type { Unit } from '../units/types.js';
 import { takeInheritedFds } from '../sockets/inherited.js';
 import { markStrayFdsCloexec } from '../sys/fds.js';
@@ -70,6 +71,14 @@ export async function runAdHoc(options: RunOptions): Promise<number> {
   return serve([once], { unitsDir: null, control: options.control, logger, inherited, controlRequired: false });
 }
 
+/** A refused reload as `check` would print it: the summary, then one located line per unit-file error. */
+export function reloadRefused(thrown: unknown): string[] {
+  const error = asLauncherError(thrown);
+  const unitErrors = ['LAUNCHER_UNITS_INVALID', 'LAUNCHER_UNIT_INVALID', 'LAUNCHER_UNIT_SYNTAX'].includes(error.code);
+  if (!unitErrors) return [`reload refused: ${error.message}`];
+  return [`reload refused, nothing changed: ${error.message}`, ...formatUnitError(error).map((line) => `  ${line}`)];
+}
+
 /** 127 or 126 when the only problem is CMD itself (missing / not executable), else null. */
 function commandNotRunnable(error: unknown): 126 | 127 | null {
   const errors = error instanceof LauncherError ? (error.context.errors ?? [error]) : [];
@@ -116,22 +125,25 @@ async function serve(units: readonly Unit[], options: ServeOptions): Promise<num
   // Orphans get as long to finish as the slowest unit's stop_timeout.
   const graceMs = Math.max(1000, ...units.map((u) => u.service.stopTimeoutMs));
 
-  const shutdown = async (code: number, why: string): Promise<void> => {
+  // `code` 'stopped': a requested stop, which exits 0 when every process ended by its stop
+  // signal and 1 when one had to be SIGKILLed (SPEC); a number: every service ended on its own.
+  const shutdown = async (code: number | 'stopped', why: string): Promise<void> => {
     if (shuttingDown) return;
     shuttingDown = true;
     logger.event('info', `${why}; stopping every service`);
-    await launcher.shutdown();
+    const servicesClean = await launcher.shutdown();
     await server?.close();
-    await waitForChildren(ownPids, logger, graceMs, () => hurry);
+    const orphansClean = await waitForChildren(ownPids, logger, graceMs, () => hurry);
     reaper.stop();
     stopFdWatcher();
-    finished(code);
+    if (code === 'stopped' && !(servicesClean && orphansClean)) logger.event('warn', 'a process had to be killed with SIGKILL; exiting 1');
+    finished(code === 'stopped' ? (servicesClean && orphansClean ? 0 : 1) : code);
   };
 
   try {
     server = await startControlServer({
       path: controlPath,
-      handler: controlHandler(launcher, { shutdown: () => void shutdown(0, '`launcher down`'), reloadLock }),
+      handler: controlHandler(launcher, { shutdown: () => void shutdown('stopped', '`launcher down`'), reloadLock }),
       log: (level, message) => {
         if (level !== 'debug') logger.event(level, message);
       },
@@ -162,7 +174,7 @@ async function serve(units: readonly Unit[], options: ServeOptions): Promise<num
   });
   const uninstall = installSignals({
     logger,
-    stop: (signal) => void shutdown(0, `${signal} received`),
+    stop: (signal) => void shutdown('stopped', `${signal} received`),
     shuttingDown: () => shuttingDown,
     kill: () => {
       hurry = true;
@@ -173,7 +185,7 @@ async function serve(units: readonly Unit[], options: ServeOptions): Promise<num
       reloadLock.current = run.catch(() => {});
       run.then(
         (r) => logger.event('info', `reload: ${r.summary.join('; ') || 'nothing changed'}`),
-        (error: unknown) => logger.event('error', `reload refused: ${asLauncherError(error).message}`),
+        (error: unknown) => reloadRefused(error).forEach((line) => logger.event('error', line)),
       );
     },
   });

@@ -65,6 +65,7 @@ export class UnitSupervisor extends EventEmitter {
   /** An on-demand unit got its first connection since the last start. */
   #activated = false;
   #startedAt: number | null = null;
+  #killedOnStop = 0;
 
   constructor(unit: Unit, env: SupervisorEnv) {
     super();
@@ -174,6 +175,11 @@ export class UnitSupervisor extends EventEmitter {
     return [...this.#slots, ...this.#extras].some((i) => i.unit === unit);
   }
 
+  /** How many children a requested stop had to end with SIGKILL (stop_timeout ran out), ever. */
+  get killedOnStop(): number {
+    return this.#killedOnStop;
+  }
+
   /** A snapshot for `launcher status` (unit state rule: see unitState in status.ts). */
   status(): UnitStatus {
     const instances = this.#slots.map(instanceStatus);
@@ -269,6 +275,7 @@ export class UnitSupervisor extends EventEmitter {
       candidate: instance.probation,
     };
     this.emit('transition', event);
+    if (t.requested && t.exit?.signal === 'SIGKILL') this.#killedOnStop += 1;
     const level = t.to === 'failed' ? 'error' : t.to === 'backoff' ? 'warn' : 'info';
     this.#env.log({
       unit: name,
