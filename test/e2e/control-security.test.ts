@@ -5,8 +5,9 @@ import { chmodSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { execa } from 'execa';
-import { afterEach, describe, expect, it } from 'vitest';
-import { CLI, FIXTURES, cleanupLaunchers, httpGet, makeUnitDir, startLauncher, waitForHttp, type RunningLauncher } from './harness.js';
+import { portableCli, type PortableCli } from '../helpers/portable-cli.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, FIXTURES, cleanupLaunchers, httpGet, makeUnitDir, startLauncher, waitForHttp, type RunningLauncher } from './harness.js';
 import { freePort } from '../helpers/ports.js';
 import { withDeadline } from '../helpers/wait.js';
 
@@ -29,9 +30,16 @@ async function upWeb(): Promise<{ launcher: RunningLauncher; port: number; pid: 
   return { launcher, port, pid };
 }
 
+// nobody may not be able to read the clone (it may live under a 0700 home): run a world-readable copy.
+let portable: PortableCli;
+beforeAll(async () => {
+  portable = await portableCli(ROOT);
+}, 60_000);
+afterAll(() => portable.cleanup());
+
 /** `launcher status` run as nobody (uid/gid 65534, no supplementary groups). */
 function statusAsNobody(control: string): Promise<{ exitCode?: number; stdout: string; stderr: string }> {
-  return execa('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, 'status', '--control', control], {
+  return execa('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, portable.cli, 'status', '--control', control], {
     reject: false,
     cwd: '/',
     timeout: 20_000,

@@ -159,6 +159,17 @@ export async function unitStatus(launcher: RunningLauncher, unit: string): Promi
   return units[0];
 }
 
+/** Waits until `unit` is in `state` (status over the control socket); returns its status. */
+export function waitForState(launcher: RunningLauncher, unit: string, state: string, timeoutMs = 20_000): Promise<UnitStatusReply> {
+  return waitFor(
+    async () => {
+      const s = await unitStatus(launcher, unit);
+      return s.state === state ? s : undefined;
+    },
+    { timeoutMs, intervalMs: 50, what: `${unit} to be ${state}` },
+  );
+}
+
 /** True if a TCP connect to 127.0.0.1:port succeeds (a launcher's backlog completes it), false if refused. */
 export function tcpConnects(port: number): Promise<boolean> {
   return new Promise((resolve) => {

@@ -5,7 +5,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FIXTURES, cleanupLaunchers, httpGet, makeUnitDir, startLauncher, waitForHttp, type RunningLauncher, unitStatus, tcpConnects } from './harness.js';
+import { FIXTURES, cleanupLaunchers, httpGet, makeUnitDir, startLauncher, waitForHttp, type RunningLauncher, unitStatus, tcpConnects, waitForState } from './harness.js';
 import { freePort } from '../helpers/ports.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -45,6 +45,9 @@ describe('a restart that cannot complete rolls back', () => {
     cleanups.push(units.cleanup);
     const launcher = await startLauncher(units.unitsDir);
     await waitForHttp(port);
+    // Serving is not yet ready: READY=1 (a datagram) may still be on its way, and a restart
+    // during the first start is refused as busy.
+    await waitForState(launcher, 'web', 'running');
     return { launcher, port, unitsDir: units.unitsDir };
   }
 
