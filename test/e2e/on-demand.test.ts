@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/ports.js';
 import { waitFor, withDeadline } from '../helpers/wait.js';
 import { childrenOf, cleanupLaunchers, FIXTURES, httpGet, makeUnitDir, startLauncher, statusJson, type RunningLauncher } from './harness.js';
+import { requirePeers } from '../helpers/peers.js';
 
 const FLEET = path.join(FIXTURES, 'e2e/fleet');
 const PYTHON = '/usr/bin/python3';
@@ -111,7 +112,8 @@ listen = "127.0.0.1:${port}"
     expect(secondPid).toBeGreaterThan(0);
   });
 
-  it('starts a UDP service on its first datagram and that datagram is answered', async () => {
+  it('starts a UDP service on its first datagram and that datagram is answered', async (context) => {
+    requirePeers(context, 'python3');
     const port = await freeUdpPort();
     const launcher = await launch({
       echo: `[service]

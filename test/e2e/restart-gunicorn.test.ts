@@ -4,12 +4,14 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FIXTURES } from './harness.js';
 import { cleanUpAfterEach, expectLosslessRestarts, upWith } from './restart-helpers.js';
+import { requirePeers } from '../helpers/peers.js';
 
 const RESTART_FIXTURES = path.join(FIXTURES, 'e2e/restart');
 cleanUpAfterEach();
 
 describe('restart under load, gunicorn', () => {
-  it('gunicorn (its own READY=1 accepted): 20 restarts, 0 failed requests', async () => {
+  it('gunicorn (its own READY=1 accepted): 20 restarts, 0 failed requests', async (context) => {
+    requirePeers(context, 'gunicorn');
     const { launcher, port } = await upWith(['gunicorn', '--workers', '1', '--graceful-timeout', '5', '--chdir', RESTART_FIXTURES, 'wsgi_app:app']);
     await expectLosslessRestarts(launcher, port);
     // gunicorn's STATUS= arrived with its READY=1 from the master, the service's own pid.

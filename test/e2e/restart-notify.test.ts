@@ -8,6 +8,7 @@ import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FIXTURES, cleanupLaunchers, makeUnitDir, startLauncher, unitStatus } from './harness.js';
 import { waitFor } from '../helpers/wait.js';
+import { requirePeers } from '../helpers/peers.js';
 
 const MISBEHAVE = path.join(FIXTURES, 'e2e/restart/notify-misbehave.py');
 
@@ -26,7 +27,8 @@ function notifySocketOf(pid: number): string {
 }
 
 describe('readiness from real notify clients', () => {
-  it('systemd-notify --ready from a shell service makes the unit running (credited to the shell, the service pid)', async () => {
+  it('systemd-notify --ready from a shell service makes the unit running (credited to the shell, the service pid)', async (context) => {
+    requirePeers(context, 'systemd');
     const units = makeUnitDir({
       sh: ['[service]', 'exec = ["/bin/sh", "-c", "systemd-notify --ready --status=shell-ready; exec sleep 1000"]', 'ready = "notify"', 'ready_timeout = "20s"'].join('\n'),
     });
@@ -42,7 +44,8 @@ describe('readiness from real notify clients', () => {
     expect(launcher.lines.some((l) => /ignoring/.test(l))).toBe(false);
   }, 30_000);
 
-  it('ignores (and logs) datagrams from a foreign pid, over 4096 bytes or holding NUL; the real READY=1 still counts', async () => {
+  it('ignores (and logs) datagrams from a foreign pid, over 4096 bytes or holding NUL; the real READY=1 still counts', async (context) => {
+    requirePeers(context, 'python3');
     const units = makeUnitDir({
       nb: ['[service]', `exec = ["/usr/bin/python3", ${JSON.stringify(MISBEHAVE)}]`, 'ready = "notify"', 'ready_timeout = "60s"', 'env = { GO = "go" }'].join('\n'),
     });

@@ -15,6 +15,7 @@ import { stopFdWatcher } from '../../src/sys/poll.js';
 import { freePort } from '../helpers/ports.js';
 import { makeTmpDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
+import { requirePeers } from '../helpers/peers.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const fixture = path.join(root, 'test/fixtures/notify/service.mjs');
@@ -132,7 +133,8 @@ describe('a Node service using launcher/service', () => {
     expect(JSON.parse(stdout)).toMatchObject({ watchdog: 3000 });
   });
 
-  it("works under systemd's own systemd-socket-activate (same protocol, no launcher)", async () => {
+  it("works under systemd's own systemd-socket-activate (same protocol, no launcher)", async (context) => {
+    requirePeers(context, 'systemd');
     const port = await freePort();
     const activator = execa(
       'systemd-socket-activate',

@@ -10,6 +10,7 @@ import { listOpenFds } from '../../src/sys/fds.js';
 import { buildForFixtures, fixturePath } from '../fixtures/pid1/build.js';
 import { freePort } from '../helpers/ports.js';
 import { waitFor } from '../helpers/wait.js';
+import { requirePeers } from '../helpers/peers.js';
 
 describe('parseListenEnv', () => {
   const pid = 4242;
@@ -141,7 +142,8 @@ describe('takeInheritedFds under systemd-socket-activate', () => {
     return JSON.parse(text) as Record<string, unknown>;
   }
 
-  it('takes the named socket, marks it CLOEXEC, clears LISTEN_*, and serves on it', async () => {
+  it('takes the named socket, marks it CLOEXEC, clears LISTEN_*, and serves on it', async (context) => {
+    requirePeers(context, 'systemd');
     const port = await freePort();
     activator = execa(
       'systemd-socket-activate',
@@ -162,7 +164,8 @@ describe('takeInheritedFds under systemd-socket-activate', () => {
     expect(result.exitCode).toBe(0);
   });
 
-  it('closes an inherited socket no one took, warning with its fd and name', async () => {
+  it('closes an inherited socket no one took, warning with its fd and name', async (context) => {
+    requirePeers(context, 'systemd');
     const [port, sparePort] = [await freePort(), await freePort()];
     activator = execa(
       'systemd-socket-activate',

@@ -12,6 +12,7 @@ import { listOpenFds } from '../../src/sys/fds.js';
 import { stopFdWatcher } from '../../src/sys/poll.js';
 import { makeTmpDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
+import { requirePeers } from '../helpers/peers.js';
 
 const PYTHON = '/usr/bin/python3';
 
@@ -49,7 +50,8 @@ function abstractName(tag: string): string {
 }
 
 describe('openNotifySocket with real senders', () => {
-  it('takes systemd-notify --ready --status from its parent shell and closes the BARRIER fd', async () => {
+  it('takes systemd-notify --ready --status from its parent shell and closes the BARRIER fd', async (context) => {
+    requirePeers(context, 'systemd');
     const r = record(path.join(tmpDir(), 'notify.sock'));
     const fdsBefore = listOpenFds();
     const started = Date.now();
@@ -74,7 +76,8 @@ describe('openNotifySocket with real senders', () => {
     await waitFor(() => JSON.stringify(listOpenFds()) === JSON.stringify(fdsBefore), { what: 'no fd left open' });
   });
 
-  it('takes python3-systemd daemon.notify on an abstract address with the python pid', async () => {
+  it('takes python3-systemd daemon.notify on an abstract address with the python pid', async (context) => {
+    requirePeers(context, 'python3-systemd');
     const r = record(abstractName('py'));
     const py = execa(PYTHON, ['-c', 'from systemd import daemon; daemon.notify("READY=1\\nSTATUS=from python")'], {
       env: { NOTIFY_SOCKET: r.socket.address },
@@ -87,7 +90,8 @@ describe('openNotifySocket with real senders', () => {
     expect(r.messages[0]!.fields.get('STATUS')).toBe('from python');
   });
 
-  it("credits a foreign process's raw datagram to that process", async () => {
+  it("credits a foreign process's raw datagram to that process", async (context) => {
+    requirePeers(context, 'python3');
     const r = record(path.join(tmpDir(), 'n.sock'));
     const script = 'import socket,sys; s=socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.sendto(b"READY=1", sys.argv[1])';
     const foreign = execa(PYTHON, ['-c', script, r.socket.address]);
@@ -112,7 +116,8 @@ describe('openNotifySocket with real senders', () => {
     expect(r.messages.some((m) => m.fields.has('READY'))).toBe(false);
   });
 
-  it('delivers every datagram of a burst, in order', async () => {
+  it('delivers every datagram of a burst, in order', async (context) => {
+    requirePeers(context, 'python3');
     const r = record(path.join(tmpDir(), 'burst.sock'));
     const count = 500;
     const script = [
