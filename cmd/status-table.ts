@@ -17,7 +17,7 @@ export function formatDuration(ms: number | null): string {
 }
 
 /** Longest cell of any column but the last; the last gets what is left of the width. */
-const MAX_CELL = 48;
+const MAX_CELL = 120;
 /** The last column keeps at least this much however narrow the terminal. */
 const MIN_LAST = 20;
 

@@ -308,10 +308,10 @@ describe('client verbs and a launcher that does not answer', () => {
   }, 30_000);
 
   it('a restart longer than the silence limit still completes: the launcher sends heartbeats', async () => {
-    const u = units({ web: shUnit('exec sleep 1000', 'ready_after = "2500ms"') });
+    const u = units({ web: shUnit('exec sleep 1000', 'ready_after = "6s"') });
     const launcher = await startLauncher(u.unitsDir);
     await waitForState(launcher, 'web', 'running', 20_000);
-    const r = await cli(['restart', 'web', '--control', launcher.control], { env: { LAUNCHER_TIMEOUT: '1s' } });
+    const r = await cli(['restart', 'web', '--control', launcher.control], { env: { LAUNCHER_TIMEOUT: '3s' } });
     expect(r.exitCode, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^web: \d+ → \d+, ready in \d+ ms/m);
   }, 30_000);

@@ -50,6 +50,7 @@ describe('launcher up as PID 1 of a pid namespace', () => {
         cyc: `[service]
 exec = ["sh", "cycler.sh"]
 restart = "on-failure"
+ready_after = "0"
 restart_delay = "10ms"
 restart_delay_max = "10ms"
 start_limit_burst = 100000
