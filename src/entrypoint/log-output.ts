@@ -5,7 +5,7 @@
 // stdout that breaks (EPIPE, EIO, ...) is noticed once and never written again.
 import { fstatSync, writeSync } from 'node:fs';
 import { close, E, errnoName, write as writeFd } from '../sys/libc.js';
-import { reopenNonBlocking, sendNonBlocking } from '../sys/pipe.js';
+import { reopenNonBlocking, retireToDevNull, sendNonBlocking } from '../sys/pipe.js';
 
 /** Bytes held for a reader that is behind; beyond this, lines are dropped and counted. */
 export const PENDING_MAX_BYTES = 256 * 1024;
@@ -26,6 +26,8 @@ export interface FdSinkOptions {
 export class FdSink {
   private readonly writeFn: WriteFn | null;
   private readonly ownFd: number | null;
+  /** fds 0-2 that are the same file as `fd` (a terminal or pipe shared by stdin/stderr). */
+  private readonly sameAsFd: number[];
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private dropped = 0;
@@ -34,10 +36,11 @@ export class FdSink {
   private retry: NodeJS.Timeout | undefined;
 
   /** Opens a non-blocking way to write to `fd`; a closed or unusable fd is broken from the start. */
-  constructor(fd: number, private readonly opts: FdSinkOptions) {
+  constructor(private readonly fd: number, private readonly opts: FdSinkOptions) {
     const { writeFn, ownFd, problem } = openWriter(fd);
     this.writeFn = writeFn;
     this.ownFd = ownFd;
+    this.sameAsFd = sameFileFds(fd);
     if (problem !== undefined) this.breakDown(problem);
   }
 
@@ -106,6 +109,8 @@ export class FdSink {
     this.pendingBytes = 0;
     clearTimeout(this.retry);
     if (this.ownFd !== null) close(this.ownFd);
+    // Whatever else might write there (a library, Node's exit-time terminal reset) meets /dev/null.
+    if (this.sameAsFd.length > 0) retireToDevNull(this.sameAsFd);
     this.opts.onBroken(reason);
   }
 }
@@ -140,4 +145,21 @@ function openWriter(fd: number): { writeFn: WriteFn | null; ownFd: number | null
   const own = reopenNonBlocking(fd);
   if (own < 0) return { writeFn: null, ownFd: null, problem: `cannot reopen fd ${fd} (${errnoName(-own)})` };
   return { ownFd: own, writeFn: (buf) => writeFd(own, buf) };
+}
+
+/** `fd` and those of fds 0-2 that are the same open file (dev and inode) as it. */
+function sameFileFds(fd: number): number[] {
+  try {
+    const st = fstatSync(fd);
+    return [...new Set([fd, 0, 1, 2])].filter((other) => {
+      try {
+        const o = fstatSync(other);
+        return o.dev === st.dev && o.ino === st.ino;
+      } catch {
+        return false;
+      }
+    });
+  } catch {
+    return [];
+  }
 }

@@ -3,11 +3,15 @@
 // writes to the launcher's own stdout that never block the event loop.
 import { libc, check, orErrno, O_CLOEXEC, O_NONBLOCK } from './libc.js';
 
+const closeFn = libc.func('int close(int fd)');
+
 const pipe2Fn = libc.func('int pipe2(_Out_ int *fds, int flags)');
 const openFn = libc.func('int open(const char *path, int flags, int mode)');
 const sendFn = libc.func('long send(int fd, const void *buf, unsigned long len, int flags)');
+const dup3Fn = libc.func('int dup3(int oldfd, int newfd, int flags)');
 
 const O_WRONLY = 0o1;
+const O_RDWR = 0o2;
 const O_NOCTTY = 0o400;
 const MSG_DONTWAIT = 0x40;
 const MSG_NOSIGNAL = 0x4000;
@@ -33,4 +37,18 @@ export function reopenNonBlocking(fd: number): number {
 /** send(MSG_DONTWAIT | MSG_NOSIGNAL) of a whole buffer to a socket: bytes sent or -errno. */
 export function sendNonBlocking(fd: number, buf: Buffer): number {
   return orErrno(Number(sendFn(fd, buf, buf.length, MSG_DONTWAIT | MSG_NOSIGNAL)));
+}
+
+/**
+ * Points each of `fds` at /dev/null (dup3 over it), so that nothing writes to what
+ * they were any more (a broken pipe, a hung-up terminal) and Node's exit-time
+ * terminal reset, which asserts on a hung-up terminal, sees a reopened fd and skips
+ * it. Returns the fds replaced; never throws.
+ */
+export function retireToDevNull(fds: readonly number[]): number[] {
+  const nul = orErrno(openFn('/dev/null', O_RDWR | O_CLOEXEC, 0));
+  if (nul < 0) return [];
+  const done = fds.filter((fd) => orErrno(dup3Fn(nul, fd, 0)) >= 0);
+  if (!fds.includes(nul)) orErrno(closeFn(nul));
+  return done;
 }
