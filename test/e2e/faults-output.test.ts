@@ -48,6 +48,28 @@ function upOnPipe(unitsDir: string, extraArgs: string[] = []) {
   return { pid, reader, out, err, exited, verb };
 }
 
+type Verb = (args: string[]) => Promise<{ exitCode?: number | undefined; stdout: unknown; stderr: unknown }>;
+
+/**
+ * Waits (polling `logs --json`) until a line of `unit` taken after `since` is in the
+ * launcher's memory: the launcher has since tried to write it to its stdout. A
+ * launcher that spins or blocks on its stdout never answers, and this times out.
+ */
+async function waitForLineAfter(verb: Verb, unit: string, since: number, what: string): Promise<void> {
+  await withDeadline(
+    (async () => {
+      for (;;) {
+        const r = await verb(['logs', unit, '-n', '5', '--json']);
+        const times = String(r.stdout).split('\n').filter(Boolean).map((l) => Date.parse((JSON.parse(l) as { time: string }).time));
+        if (times.some((t) => t > since)) return;
+        await new Promise((res) => setTimeout(res, 200));
+      }
+    })(),
+    20_000,
+    what,
+  );
+}
+
 /** A service that prints a few lines at once and then one a second. */
 const CHATTY = `[service]\nexec = ["/bin/sh", "-c", "echo hello; echo there; i=0; while :; do i=$((i+1)); echo tick $i; sleep 1; done"]\n`;
 
@@ -69,17 +91,8 @@ describe('a broken or stuck stdout does not wedge the launcher', () => {
     await up.out.waitForLine(/chatty\[\d+\] hello/, 20_000);
     up.reader.destroy(); // `head -1` has what it wanted and exits
     // The next tick line makes the launcher write into a pipe without a reader.
-    await withDeadline(
-      (async () => {
-        for (;;) {
-          const r = await up.verb(['logs', '-n', '1000']);
-          if (/stdout is gone \(EPIPE\)/.test(String(r.stdout))) return;
-          await new Promise((res) => setTimeout(res, 200));
-        }
-      })(),
-      20_000,
-      'the launcher to note that stdout is gone',
-    );
+    await waitForLineAfter(up.verb, 'chatty', Date.now() + 100, 'a line printed after the reader left');
+    expect(String((await up.verb(['logs', '-n', '1000'])).stdout)).toMatch(/stdout is gone \(EPIPE\)/);
     await expectServingAndIdle(up);
     process.kill(up.pid, 'SIGTERM');
     expect(await withDeadline(up.exited, 20_000, 'launcher exit after SIGTERM')).toBe(0);
@@ -130,6 +143,7 @@ describe('a broken or stuck stdout does not wedge the launcher', () => {
       '    buf += os.read(fd, 4096)',
       'print("pid", pid, flush=True)',
       'os.close(fd)',
+      'print("closed", flush=True)',
       '_, status = os.waitpid(pid, 0)',
       'print("exit", os.waitstatus_to_exitcode(status), flush=True)',
     ].join('\n');
@@ -148,17 +162,12 @@ describe('a broken or stuck stdout does not wedge the launcher', () => {
       }
     });
     const verb = (args: string[]) => execa(process.execPath, [CLI, ...args, '--control', control], { reject: false, timeout: 20_000 });
-    await withDeadline(
-      (async () => {
-        for (;;) {
-          const r = await verb(['logs', '-n', '1000']);
-          if (/SIGHUP received/.test(String(r.stdout)) && /stdout is gone \(EIO\)/.test(String(r.stdout))) return;
-          await new Promise((res) => setTimeout(res, 200));
-        }
-      })(),
-      20_000,
-      'the launcher to take SIGHUP and note EIO on its terminal',
-    );
+    await pyOut.waitForLine(/^closed$/, 20_000);
+    // The kernel sent SIGHUP (a reload); the next tick line meets EIO on the terminal.
+    await waitForLineAfter(verb, 'chatty', Date.now() + 100, 'a line printed after the terminal went away');
+    const memory = String((await verb(['logs', '-n', '1000'])).stdout);
+    expect(memory).toMatch(/SIGHUP received/);
+    expect(memory).toMatch(/stdout is gone \(EIO\)/);
     const status = await verb(['status', '--json']);
     expect(status.exitCode, String(status.stderr)).toBe(0);
     expect(await cpuPercentOver(pid, MEASURE_MS)).toBeLessThan(IDLE_PERCENT);
