@@ -56,7 +56,9 @@ export function createLogger(format: LogFormat | LogOptions): Logger {
   const env = opts.env ?? process.env;
   const fd = opts.stdoutFd ?? 1;
   const json = opts.format === 'json';
-  const stdoutStyle: TextStyle = { colour: !json && wantsColour(fd, env), priority: !json && isJournalStream(fd, env), time: false };
+  const journal = !json && isJournalStream(fd, env);
+  // The journal stores priorities, not colours (even under FORCE_COLOR).
+  const stdoutStyle: TextStyle = { colour: !json && !journal && wantsColour(fd, env), priority: journal, time: false };
   const fileStyle: TextStyle = { colour: false, priority: false, time: true };
   const render = (record: LogRecord, style: TextStyle): string => (json ? JSON.stringify(toJson(record)) : formatText(record, style));
   const memory = new MemoryLog();
