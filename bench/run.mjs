@@ -16,6 +16,7 @@ import { benchRestarts } from './restart.mjs';
 import { bareNodeRss, launcherFootprint, pm2Footprint } from './footprint.mjs';
 import { cliLatency } from './cli-latency.mjs';
 import { soak } from './soak.mjs';
+import { logThroughput } from './logs.mjs';
 import { machineInfo, renderResults, restartTable, goals } from './report.mjs';
 
 const { values: flags } = parseArgs({
@@ -32,8 +33,10 @@ const { values: flags } = parseArgs({
 
 const quick = flags.quick;
 const options = quick
-  ? { restarts: 3, cliRestarts: 1, concurrency: 8, steadyMs: 600, gapMs: 300, onDemand: [1, 100], eager: [10], pm2Apps: 10, cliRuns: 5, soakRestarts: 0 }
-  : { restarts: 20, cliRestarts: 3, concurrency: 8, steadyMs: 1500, gapMs: 400, onDemand: [1, 100, 1000], eager: [100, 1000], pm2Apps: 100, cliRuns: 20, soakRestarts: 1000 };
+  ? { restarts: 3, cliRestarts: 1, concurrency: 8, steadyMs: 600, gapMs: 300, onDemand: [1, 100], eager: [10], pm2Apps: 10, cliRuns: 5, soakRestarts: 0,
+      logs: { seconds: 1, burstBytes: 8 * 2 ** 20, maxSize: 2 ** 20, keep: 2 } }
+  : { restarts: 20, cliRestarts: 3, concurrency: 8, steadyMs: 1500, gapMs: 400, onDemand: [1, 100, 1000], eager: [100, 1000], pm2Apps: 100, cliRuns: 20, soakRestarts: 1000,
+      logs: { seconds: 10, burstBytes: 2 ** 30, maxSize: 10 * 2 ** 20, keep: 5 } };
 if (flags['no-soak']) options.soakRestarts = 0;
 if (flags['soak-restarts']) options.soakRestarts = Number(flags['soak-restarts']);
 const outDir = path.resolve(flags.out ?? (quick ? mkdtempSync(path.join(os.tmpdir(), 'launcher-bench-')) : path.join(ROOT, 'bench')));
@@ -43,6 +46,7 @@ if (!existsSync(CLI)) {
   process.exit(2);
 }
 
+const fmtBytes = (n) => (n >= 2 ** 30 ? `${n / 2 ** 30} GiB` : `${n / 2 ** 20} MiB`);
 const log = (...a) => console.log(`[bench +${(performance.now() / 1000).toFixed(1)}s]`, ...a);
 const wanted = flags.peers ? new Set(flags.peers.split(',')) : null;
 const allPeers = [launcherPeer('overlap'), launcherPeer('stop-first'), serverStarterPeer(), pm2Peer({ install: !flags['no-install'] }), naivePeer()];
@@ -82,6 +86,11 @@ async function main() {
   if (!wanted || wanted.has('cli')) {
     log('CLI latency ...');
     results.cli = await cliLatency(options.cliRuns, { withPm2: pm2Available });
+  }
+  if (!wanted || wanted.has('logs')) {
+    log(`logs: a line printer for ${options.logs.seconds} s, then a ${fmtBytes(options.logs.burstBytes)} burst ...`);
+    results.logs = await logThroughput(options.logs);
+    log(`  ${results.logs.launcherLinesPerSec} vs ${results.logs.selfLinesPerSec} lines/s (${results.logs.ratio.toFixed(2)}×); burst kept ${results.logs.burst.unitBytes} bytes`);
   }
   if (options.soakRestarts > 0 && (!wanted || wanted.has('soak'))) {
     log(`soak: ${options.soakRestarts} restarts under load ...`);

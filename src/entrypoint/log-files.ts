@@ -24,7 +24,11 @@ export interface RotationOptions {
 export class RotatingFile {
   private fd: number | null = null;
   private size = 0;
-  private pending: Buffer[] = [];
+  /** Lines with their newline, and their byte lengths (kept apart: no Buffer per line). */
+  private pending: string[] = [];
+  private pendingSizes: number[] = [];
+  /** The unwritten end of a short write (bytes, maybe mid-character), written first. */
+  private head: Buffer | null = null;
   private pendingBytes = 0;
   private dropped = 0;
   private writing = false;
@@ -38,14 +42,19 @@ export class RotatingFile {
   /** Queues one line (newline added). Never throws, never blocks on the disk. */
   write(line: string): void {
     if (this.closed) return;
-    let buf = Buffer.from(line + '\n');
-    if (buf.length > this.opts.maxBytes) buf = Buffer.concat([buf.subarray(0, this.opts.maxBytes - 1), Buffer.from('\n')]);
-    if (this.pendingBytes + buf.length > FILE_PENDING_MAX_BYTES) {
+    let text = line + '\n';
+    let bytes = Buffer.byteLength(text);
+    if (bytes > this.opts.maxBytes) {
+      text = Buffer.from(text).subarray(0, this.opts.maxBytes - 1).toString() + '\n';
+      bytes = Buffer.byteLength(text);
+    }
+    if (this.pendingBytes + bytes > FILE_PENDING_MAX_BYTES) {
       this.dropped++;
       return;
     }
-    this.pending.push(buf);
-    this.pendingBytes += buf.length;
+    this.pending.push(text);
+    this.pendingSizes.push(bytes);
+    this.pendingBytes += bytes;
     if (!this.writing) this.scheduled ??= setImmediate(() => this.flush());
   }
 
@@ -56,7 +65,7 @@ export class RotatingFile {
     if (this.writing) await new Promise<void>((resolve) => (this.idle = resolve));
     this.closed = true;
     try {
-      while (this.pending.length > 0 || this.dropped > 0) {
+      while (this.pending.length > 0 || this.dropped > 0 || this.head) {
         const batch = this.nextBatch();
         if (batch === null) break;
         writeSync(this.fd as number, batch);
@@ -97,7 +106,7 @@ export class RotatingFile {
         return;
       }
       // After a failure the next line tries again: retrying at once would spin on a full disk.
-      if (!error && this.pending.length > 0) this.flush();
+      if (!error && (this.pending.length > 0 || this.head)) this.flush();
     });
   }
 
@@ -107,27 +116,34 @@ export class RotatingFile {
    * nothing is queued. Opens the file when needed. Throws on open/rotate failures.
    */
   private nextBatch(): Buffer | null {
+    if (this.head) {
+      const head = this.head;
+      this.head = null;
+      return head;
+    }
     if (this.dropped > 0) {
-      const marker = Buffer.from(this.opts.marker(this.dropped) + '\n');
+      const marker = this.opts.marker(this.dropped) + '\n';
       this.dropped = 0;
       this.pending.unshift(marker);
-      this.pendingBytes += marker.length;
+      this.pendingSizes.unshift(Buffer.byteLength(marker));
+      this.pendingBytes += Buffer.byteLength(marker);
     }
     if (this.pending.length === 0) return null;
     this.ensureOpen();
-    const first = this.pending[0] as Buffer;
-    if (this.size > 0 && this.size + first.length > this.opts.maxBytes) this.rotate();
+    const first = this.pendingSizes[0] as number;
+    if (this.size > 0 && this.size + first > this.opts.maxBytes) this.rotate();
     const room = this.opts.maxBytes - this.size;
     let bytes = 0;
     let count = 0;
-    for (const buf of this.pending) {
-      if (count > 0 && bytes + buf.length > room) break;
-      bytes += buf.length;
+    for (const size of this.pendingSizes) {
+      if (count > 0 && bytes + size > room) break;
+      bytes += size;
       count++;
     }
     const taken = this.pending.splice(0, count);
+    this.pendingSizes.splice(0, count);
     this.pendingBytes -= bytes;
-    return taken.length === 1 ? (taken[0] as Buffer) : Buffer.concat(taken, bytes);
+    return Buffer.from(taken.join(''));
   }
 
   private ensureOpen(): void {
@@ -150,15 +166,17 @@ export class RotatingFile {
     this.ensureOpen();
   }
 
+  /** What a short write left over: written next, before any queued line. */
   private requeueFront(rest: Buffer): void {
-    this.pending.unshift(rest);
-    this.pendingBytes += rest.length;
+    this.head = rest;
   }
 
   /** A failed write or rotation loses what was queued (counted), reported once. */
   private dropAll(error: Error): void {
     this.dropped += this.pending.length;
     this.pending = [];
+    this.pendingSizes = [];
+    this.head = null;
     this.pendingBytes = 0;
     if (this.fd !== null) {
       try {

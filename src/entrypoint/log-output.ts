@@ -28,6 +28,8 @@ export class FdSink {
   private readonly ownFd: number | null;
   /** fds 0-2 that are the same file as `fd` (a terminal or pipe shared by stdin/stderr). */
   private readonly sameAsFd: number[];
+  /** stdout is /dev/null: every line would be thrown away, so none is written. */
+  private readonly discards: boolean;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private dropped = 0;
@@ -41,12 +43,18 @@ export class FdSink {
     this.writeFn = writeFn;
     this.ownFd = ownFd;
     this.sameAsFd = sameFileFds(fd);
+    this.discards = isDevNull(fd);
     if (problem !== undefined) this.breakDown(problem);
+  }
+
+  /** False when nothing would read the lines (stdout is /dev/null, or broke): callers may skip rendering them. */
+  get wantsLines(): boolean {
+    return !this.broken && !this.discards;
   }
 
   /** Queues one line (a newline is added). Never throws, never blocks. */
   write(line: string): void {
-    if (this.broken) return;
+    if (this.broken || this.discards) return;
     const buf = Buffer.from(line + '\n');
     if (this.pendingBytes + buf.length > PENDING_MAX_BYTES) {
       this.dropped++;
@@ -161,5 +169,15 @@ function sameFileFds(fd: number): number[] {
     });
   } catch {
     return [];
+  }
+}
+
+/** Whether `fd` is the null device (character device 1:3). */
+function isDevNull(fd: number): boolean {
+  try {
+    const st = fstatSync(fd);
+    return st.isCharacterDevice() && st.rdev === 0x103;
+  } catch {
+    return false;
   }
 }

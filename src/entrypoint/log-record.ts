@@ -33,6 +33,17 @@ export interface TextStyle {
   readonly time: boolean;
 }
 
+let isoMs = -1;
+let isoText = '';
+/** `new Date(ms).toISOString()`, computed once per millisecond (many lines share one). */
+export function isoTime(ms: number): string {
+  if (ms !== isoMs) {
+    isoMs = ms;
+    isoText = new Date(ms).toISOString();
+  }
+  return isoText;
+}
+
 const COLOURS = [36, 33, 35, 32, 34, 91, 92, 93, 94, 95, 96];
 
 /** A stable colour per unit name. */
@@ -55,7 +66,7 @@ export function priorityOf(record: LogRecord): 3 | 4 | 6 {
 export function formatText(record: LogRecord, style: TextStyle): string {
   const paint = (code: number, text: string): string => (style.colour ? `\x1b[${code}m${text}\x1b[0m` : text);
   const prefix = style.priority ? `<${priorityOf(record)}>` : '';
-  const time = style.time ? `${new Date(record.time).toISOString()} ` : '';
+  const time = style.time ? `${isoTime(record.time)} ` : '';
   const who = record.unit === null ? paint(1, 'launcher') : paint(colourFor(record.unit), record.pid !== undefined ? `${record.unit}[${record.pid}]` : record.unit);
   if (record.stream !== 'launcher') return `${prefix}${time}${who} ${record.text}`;
   const mark = record.level === 'info' ? '' : paint(record.level === 'error' ? 31 : 33, `${record.level}: `);
@@ -68,7 +79,7 @@ export function formatText(record: LogRecord, style: TextStyle): string {
  * {time, source: "launcher", level, message, unit?, pid?, ...fields}.
  */
 export function toJson(record: LogRecord): Record<string, unknown> {
-  const time = new Date(record.time).toISOString();
+  const time = isoTime(record.time);
   if (record.stream !== 'launcher') {
     return { time, source: 'child', unit: record.unit, instance: record.instance, pid: record.pid, stream: record.stream, text: record.text };
   }

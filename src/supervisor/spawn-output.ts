@@ -7,18 +7,20 @@ export const MAX_LINE_CHARS = 64 * 1024;
 /** How many lines lastLines() keeps. */
 export const KEPT_LINES = 50;
 
-/** Keeps the most recent `limit` lines, oldest first. */
+/** Keeps the most recent `limit` lines, oldest first (a ring: constant cost per line). */
 export class RecentLines {
   private readonly lines: string[] = [];
+  private next = 0;
   constructor(private readonly limit = KEPT_LINES) {}
 
   push(line: string): void {
-    this.lines.push(line);
-    if (this.lines.length > this.limit) this.lines.splice(0, this.lines.length - this.limit);
+    if (this.lines.length < this.limit) this.lines.push(line);
+    else this.lines[this.next] = line;
+    this.next = (this.next + 1) % this.limit;
   }
 
   snapshot(): readonly string[] {
-    return [...this.lines];
+    return this.lines.length < this.limit ? [...this.lines] : [...this.lines.slice(this.next), ...this.lines.slice(0, this.next)];
   }
 }
 

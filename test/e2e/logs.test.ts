@@ -184,7 +184,7 @@ describe('stdout decoration', () => {
     const st = fstatSync(fd, { bigint: true });
     const control = path.join(dir.dir, 'ctl', 'control.sock');
     const child = execa(process.execPath, [CLI, 'up', '--units', dir.unitsDir, '--control', control], {
-      stdio: ['ignore', fd, fd], reject: false, env: { JOURNAL_STREAM: `${st.dev}:${st.ino}`, FORCE_COLOR: '1' },
+      stdio: ['ignore', fd as 3, fd as 3], reject: false, env: { JOURNAL_STREAM: `${st.dev}:${st.ino}`, FORCE_COLOR: '1' },
     });
     closeSync(fd);
     cleanups.push(async () => {
