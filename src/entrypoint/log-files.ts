@@ -133,6 +133,14 @@ export class RotatingFile {
     const first = this.pendingSizes[0] as number;
     if (this.size > 0 && this.size + first > this.opts.maxBytes) this.rotate();
     const room = this.opts.maxBytes - this.size;
+    if (this.pendingBytes <= room) {
+      // The usual case: everything queued fits; no per-line bookkeeping.
+      const all = this.pending.join('');
+      this.pending = [];
+      this.pendingSizes = [];
+      this.pendingBytes = 0;
+      return Buffer.from(all);
+    }
     let bytes = 0;
     let count = 0;
     for (const size of this.pendingSizes) {
