@@ -83,15 +83,16 @@ export function toJson(record: LogRecord): Record<string, unknown> {
   if (record.stream !== 'launcher') {
     return { time, source: 'child', unit: record.unit, instance: record.instance, pid: record.pid, stream: record.stream, text: record.text };
   }
+  // Key order as before this log existed (scripts and tests match on it): unit, level, message, then the rest.
   return {
     time,
     source: 'launcher',
     ...(record.unit !== null ? { unit: record.unit } : {}),
+    level: record.level,
+    message: record.text,
     ...(record.instance !== undefined ? { instance: record.instance } : {}),
     ...(record.pid !== undefined ? { pid: record.pid } : {}),
     ...record.fields,
-    level: record.level,
-    message: record.text,
   };
 }
 
