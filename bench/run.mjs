@@ -1,9 +1,9 @@
 // The benchmark driver: `node bench/run.mjs [--quick] [--out DIR] [--peers a,b]
-// [--no-install] [--no-soak] [--soak-restarts N]`. Runs every available peer on
+// [--no-install] [--no-soak] [--soak-restarts N] [--merge]`. Runs every available peer on
 // the same service and machine in one run, prints ratios, and writes
 // RESULTS.md, results.json and one SVG timeline per peer into the out folder
 // (bench/ for the full run; a fresh temp folder for --quick unless --out).
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -28,6 +28,7 @@ const { values: flags } = parseArgs({
     'no-soak': { type: 'boolean', default: false },
     'soak-restarts': { type: 'string' },
     note: { type: 'string' },
+    merge: { type: 'boolean', default: false },
   },
 });
 
@@ -100,11 +101,28 @@ async function main() {
       onProgress: (i, load) => i % 100 === 0 && log(`  soak ${i}/${options.soakRestarts}: ${load.ok} ok, ${load.failed} failed`),
     });
   }
+  if (flags.merge) mergePrevious(results);
   writeFileSync(path.join(outDir, 'results.json'), JSON.stringify(results, null, 2) + '\n');
   writeFileSync(path.join(outDir, 'RESULTS.md'), renderResults(results));
   console.log('\n' + restartTable(results.restart) + '\n');
   for (const g of goals(results)) console.log(`${g.ok === undefined ? 'n/a ' : g.ok ? 'PASS' : 'FAIL'}  ${g.goal}: ${g.measured}`);
   log(`wrote ${path.join(outDir, 'RESULTS.md')}`);
+}
+
+/**
+ * --merge: sections not run this time are taken from the results.json already in the
+ * out folder, so one section can be re-measured without rerunning the rest.
+ */
+function mergePrevious(r) {
+  const file = path.join(outDir, 'results.json');
+  if (!existsSync(file)) return;
+  const old = JSON.parse(readFileSync(file, 'utf8'));
+  if (r.restart.length === 0 && old.restart) {
+    r.restart = old.restart;
+    r.skipped = old.skipped ?? [];
+  }
+  for (const key of ['footprint', 'cli', 'soak', 'logs']) if (r[key] === undefined && old[key] !== undefined) r[key] = old[key];
+  r.command += ` (merged into the results of \`${old.command}\` from ${old.machine?.date ?? 'an earlier run'})`;
 }
 
 try {

@@ -24,7 +24,7 @@ export interface RotationOptions {
 export class RotatingFile {
   private fd: number | null = null;
   private size = 0;
-  /** Lines with their newline, and their byte lengths (kept apart: no Buffer per line). */
+  /** Lines without their newline, and their byte lengths with it (kept apart: no Buffer per line). */
   private pending: string[] = [];
   private pendingSizes: number[] = [];
   /** The unwritten end of a short write (bytes, maybe mid-character), written first. */
@@ -42,11 +42,12 @@ export class RotatingFile {
   /** Queues one line (newline added). Never throws, never blocks on the disk. */
   write(line: string): void {
     if (this.closed) return;
-    let text = line + '\n';
-    let bytes = Buffer.byteLength(text);
+    // Lines are kept without their newline (one string less per line); sizes count it.
+    let text = line;
+    let bytes = Buffer.byteLength(text) + 1;
     if (bytes > this.opts.maxBytes) {
-      text = Buffer.from(text).subarray(0, this.opts.maxBytes - 1).toString() + '\n';
-      bytes = Buffer.byteLength(text);
+      text = Buffer.from(text).subarray(0, this.opts.maxBytes - 1).toString();
+      bytes = Buffer.byteLength(text) + 1;
     }
     if (this.pendingBytes + bytes > FILE_PENDING_MAX_BYTES) {
       this.dropped++;
@@ -122,11 +123,11 @@ export class RotatingFile {
       return head;
     }
     if (this.dropped > 0) {
-      const marker = this.opts.marker(this.dropped) + '\n';
+      const marker = this.opts.marker(this.dropped);
       this.dropped = 0;
       this.pending.unshift(marker);
-      this.pendingSizes.unshift(Buffer.byteLength(marker));
-      this.pendingBytes += Buffer.byteLength(marker);
+      this.pendingSizes.unshift(Buffer.byteLength(marker) + 1);
+      this.pendingBytes += Buffer.byteLength(marker) + 1;
     }
     if (this.pending.length === 0) return null;
     this.ensureOpen();
@@ -135,7 +136,7 @@ export class RotatingFile {
     const room = this.opts.maxBytes - this.size;
     if (this.pendingBytes <= room) {
       // The usual case: everything queued fits; no per-line bookkeeping.
-      const all = this.pending.join('');
+      const all = this.pending.join('\n') + '\n';
       this.pending = [];
       this.pendingSizes = [];
       this.pendingBytes = 0;
@@ -151,7 +152,7 @@ export class RotatingFile {
     const taken = this.pending.splice(0, count);
     this.pendingSizes.splice(0, count);
     this.pendingBytes -= bytes;
-    return Buffer.from(taken.join(''));
+    return Buffer.from(taken.join('\n') + '\n');
   }
 
   private ensureOpen(): void {

@@ -64,13 +64,18 @@ export function priorityOf(record: LogRecord): 3 | 4 | 6 {
  * events (warn/error marked), without a newline.
  */
 export function formatText(record: LogRecord, style: TextStyle): string {
-  const paint = (code: number, text: string): string => (style.colour ? `\x1b[${code}m${text}\x1b[0m` : text);
   const prefix = style.priority ? `<${priorityOf(record)}>` : '';
   const time = style.time ? `${isoTime(record.time)} ` : '';
-  const who = record.unit === null ? paint(1, 'launcher') : paint(colourFor(record.unit), record.pid !== undefined ? `${record.unit}[${record.pid}]` : record.unit);
+  const name = record.unit === null ? 'launcher' : record.pid !== undefined ? `${record.unit}[${record.pid}]` : record.unit;
+  const who = style.colour ? paint(record.unit === null ? 1 : colourFor(record.unit), name) : name;
   if (record.stream !== 'launcher') return `${prefix}${time}${who} ${record.text}`;
-  const mark = record.level === 'info' ? '' : paint(record.level === 'error' ? 31 : 33, `${record.level}: `);
-  return `${prefix}${time}${who}: ${mark}${record.text}`;
+  if (record.level === 'info') return `${prefix}${time}${who}: ${record.text}`;
+  const mark = `${record.level}: `;
+  return `${prefix}${time}${who}: ${style.colour ? paint(record.level === 'error' ? 31 : 33, mark) : mark}${record.text}`;
+}
+
+function paint(code: number, text: string): string {
+  return `\x1b[${code}m${text}\x1b[0m`;
 }
 
 /**
