@@ -107,7 +107,7 @@ export class RotatingFile {
         return;
       }
       // After a failure the next line tries again: retrying at once would spin on a full disk.
-      if (!error && (this.pending.length > 0 || this.head)) this.flush();
+      if (!error && (this.pending.length > 0 || this.head || this.dropped > 0)) this.flush();
     });
   }
 

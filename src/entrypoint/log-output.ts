@@ -38,7 +38,7 @@ export class FdSink {
   private retry: NodeJS.Timeout | undefined;
 
   /** Opens a non-blocking way to write to `fd`; a closed or unusable fd is broken from the start. */
-  constructor(private readonly fd: number, private readonly opts: FdSinkOptions) {
+  constructor(fd: number, private readonly opts: FdSinkOptions) {
     const { writeFn, ownFd, problem } = openWriter(fd);
     this.writeFn = writeFn;
     this.ownFd = ownFd;

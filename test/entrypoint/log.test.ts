@@ -3,7 +3,8 @@
 import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LogDir } from '../../src/entrypoint/log-files.js';
+import { execa } from 'execa';
+import { FILE_PENDING_MAX_BYTES, LogDir } from '../../src/entrypoint/log-files.js';
 import { LogRing, MemoryLog, UNIT_LOG_BYTES } from '../../src/entrypoint/log-memory.js';
 import { formatText, wantsColour, type LogRecord } from '../../src/entrypoint/log-record.js';
 import { makeTmpDir } from '../helpers/tmp.js';
@@ -70,6 +71,27 @@ describe('LogDir rotation', () => {
     const sizes = files.map((f) => statSync(path.join(dir, f)).size);
     for (const size of sizes) expect(size).toBeLessThanOrEqual(4096);
     expect(readFileSync(path.join(dir, 'web.log'), 'utf8')).toMatch(/line 19999 y*\n$/);
+  });
+});
+
+describe('a log file that cannot keep up', () => {
+  it('drops lines past its backlog and writes how many (a FIFO read only after a second)', async () => {
+    const tmp = makeTmpDir('launcher-logfifo-');
+    tmps.push(tmp);
+    const fifo = path.join(tmp.dir, 'web.log');
+    await execa('mkfifo', [fifo]);
+    // A reader that starts reading only after a second: the disk that is too slow.
+    const reader = execa('/usr/bin/python3', ['-c', `import sys, time\nf = open(${JSON.stringify(fifo)}, 'rb')\ntime.sleep(1)\nsys.stdout.buffer.write(f.read())`], { encoding: 'buffer', stripFinalNewline: false });
+    const logs = new LogDir(tmp.dir, { maxBytes: 2 ** 30, keep: 1, marker: (n) => `skipped ${n}`, onError: () => {} });
+    const lines = 200_000;
+    for (let i = 0; i < lines; i++) logs.fileOf('web').write(`line ${i} ${'z'.repeat(40)}`);
+    await logs.close();
+    const text = Buffer.from((await reader).stdout).toString();
+    const marker = /^skipped (\d+)$/m.exec(text);
+    expect(marker).not.toBeNull();
+    const written = text.split('\n').filter((l) => l.startsWith('line ')).length;
+    expect(written + Number(marker?.[1])).toBe(lines);
+    expect(written * 50).toBeLessThanOrEqual(FILE_PENDING_MAX_BYTES);
   });
 });
 
