@@ -1,5 +1,13 @@
-// `up --log-dir/--log-max-size/--log-keep`: parsed and checked once (bad values are usage errors, exit 2).
+// `up`/`run` --log-dir/--log-max-size/--log-keep: parsed and checked once (bad values are usage errors, exit 2).
+import type { Options } from 'yargs';
 import { LauncherError } from '../src/errors.js';
+
+/** The yargs options of `up` and `run`. */
+export const logDirOptions: Record<string, Options> = {
+  'log-dir': { type: 'string', describe: 'Also write DIR/<unit>.log and DIR/launcher.log, rotated' },
+  'log-max-size': { type: 'string', default: '10MiB', describe: 'Rotate a log file before it grows past this (e.g. 512KiB, 10MiB)' },
+  'log-keep': { type: 'number', default: 5, describe: 'Rotated files kept per log (<name>.log.1 …)' },
+};
 
 /** The smallest --log-max-size accepted: a log file must hold at least a few lines. */
 export const MIN_LOG_SIZE = 1024;

@@ -3,7 +3,7 @@ import type { CommandModule } from 'yargs';
 import { finish } from '../exit.js';
 import { controlOption, unitsDir, unitsOption } from '../options.js';
 import type { LogFormat } from '../../src/entrypoint/log.js';
-import { logDirOption } from '../log-options.js';
+import { logDirOption, logDirOptions } from '../log-options.js';
 
 export const up: CommandModule = {
   command: 'up',
@@ -13,9 +13,7 @@ export const up: CommandModule = {
       .option('units', unitsOption)
       .option('control', controlOption)
       .option('log-format', { choices: ['text', 'json'] as const, default: 'text', describe: 'Output format' })
-      .option('log-dir', { type: 'string', describe: 'Also write DIR/<unit>.log and DIR/launcher.log, rotated' })
-      .option('log-max-size', { type: 'string', default: '10MiB', describe: 'Rotate a log file before it grows past this (e.g. 512KiB, 10MiB)' })
-      .option('log-keep', { type: 'number', default: 5, describe: 'Rotated files kept per log (<name>.log.1 …)' }),
+      .options(logDirOptions),
   handler: (argv) =>
     finish(async () => {
       // Imported here so that client verbs do not load the launcher (and koffi) at start-up.
