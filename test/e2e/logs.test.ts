@@ -105,7 +105,7 @@ describe('launcher logs', () => {
     expect(unknown.stderr).toMatch(/no unit named "nosuch"/);
   });
 
-  it('-f: several followers each get every new line', async () => {
+  it('-f: several followers each get every new line, and end with exit 0 when the launcher stops', async () => {
     const dir = unitDir({ ticker: sh('i=0; while :; do i=$((i+1)); echo tick $i; sleep 0.2; done') });
     const up = await upAtDevNull(dir.unitsDir);
     const a = follow(up.control, ['ticker', '-n', '0']);
@@ -113,6 +113,10 @@ describe('launcher logs', () => {
     const first = Number(/tick (\d+)/.exec(await a.waitForLine(/ticker\[\d+\] tick \d+/, 20_000))?.[1]);
     await a.waitForLine(new RegExp(`tick ${first + 3}$`), 20_000);
     await b.waitForLine(new RegExp(`"text":"tick ${first + 3}"`), 20_000);
+    // When the launcher stops, followers end cleanly (exit 0), not with "no launcher".
+    expect((await up.verb(['down'])).exitCode).toBe(0);
+    expect((await withDeadline(a.child, 20_000, 'follower a to end')).exitCode).toBe(0);
+    expect((await withDeadline(b.child, 20_000, 'follower b to end')).exitCode).toBe(0);
   });
 
   it('a follower that does not read is skipped, with a count; the service and other clients are not held up', async () => {
