@@ -50,6 +50,17 @@ export function goals(r) {
     measured: c ? `${fmtMs(c.status.median)} ms vs ${fmtMs(c.nodeE0.median)} ms (${ratio(c.status.median, c.nodeE0.median)}×)` : '–',
     ok: c ? c.status.median <= 4 * c.nodeE0.median : undefined,
   });
+  const l = r.logs;
+  out.push({
+    goal: 'service output under `up --log-dir` (stdout /dev/null) ≥ 0.5× the lines/s of writing a file itself',
+    measured: l ? `${l.launcherLinesPerSec} vs ${l.selfLinesPerSec} lines/s (${l.ratio.toFixed(2)}×)` : '–',
+    ok: l ? l.ratio >= 0.5 : undefined,
+  });
+  out.push({
+    goal: 'a burst leaves ≤ (log-keep + 1) × log-max-size of logs per unit',
+    measured: l ? `${fmtMiB(l.burst.bytes / 1024)} MiB printed → ${fmtMiB(l.burst.unitBytes / 1024)} MiB on disk in ${l.burst.files} files (bound ${fmtMiB(l.burst.boundBytes / 1024)} MiB)` : '–',
+    ok: l ? l.burst.unitBytes <= l.burst.boundBytes : undefined,
+  });
   return out;
 }
 
@@ -123,6 +134,20 @@ export function renderResults(r) {
     row('`launcher status`', c.status);
     if (c.pm2List) row('`pm2 list`', c.pm2List);
     lines.push('');
+  }
+  if (r.logs) {
+    const l = r.logs;
+    lines.push('## 5. Logs', '');
+    lines.push(`A service printing short lines (\`bench/apps/line-printer.mjs\`, blocking writes of 100 lines) as fast as it can for ${l.seconds} s: ` +
+      'under `launcher up --log-dir` with the launcher\'s stdout at /dev/null, and the same service writing to a file itself.', '');
+    lines.push('| measure | value |', '|---|---:|');
+    lines.push(`| lines/s under the launcher | ${l.launcherLinesPerSec} |`);
+    lines.push(`| lines/s writing a file itself | ${l.selfLinesPerSec} |`);
+    lines.push(`| ratio | ${l.ratio.toFixed(2)} |`);
+    lines.push(`| launcher CPU per 100k lines | ${fmtMs(l.cpuMsPer100kLines)} ms |`);
+    lines.push(`| launcher RSS before / after the run | ${fmtMiB(l.rssBeforeKiB)} / ${fmtMiB(l.rssAfterKiB)} MiB |`);
+    lines.push(`| burst: printed → kept on disk for the unit | ${fmtMiB(l.burst.bytes / 1024)} MiB → ${fmtMiB(l.burst.unitBytes / 1024)} MiB (--log-max-size ${fmtMiB(l.burst.maxSize / 1024)} MiB, --log-keep ${l.burst.keep}; bound ${fmtMiB(l.burst.boundBytes / 1024)} MiB) |`);
+    lines.push(`| launcher RSS after the burst | ${fmtMiB(l.burst.rssAfterKiB)} MiB |`, '');
   }
   if (r.soak) {
     const s = r.soak;

@@ -1,9 +1,9 @@
 // The benchmark driver: `node bench/run.mjs [--quick] [--out DIR] [--peers a,b]
-// [--no-install] [--no-soak] [--soak-restarts N]`. Runs every available peer on
+// [--no-install] [--no-soak] [--soak-restarts N] [--merge]`. Runs every available peer on
 // the same service and machine in one run, prints ratios, and writes
 // RESULTS.md, results.json and one SVG timeline per peer into the out folder
 // (bench/ for the full run; a fresh temp folder for --quick unless --out).
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -16,6 +16,7 @@ import { benchRestarts } from './restart.mjs';
 import { bareNodeRss, launcherFootprint, pm2Footprint } from './footprint.mjs';
 import { cliLatency } from './cli-latency.mjs';
 import { soak } from './soak.mjs';
+import { logThroughput } from './logs.mjs';
 import { machineInfo, renderResults, restartTable, goals } from './report.mjs';
 
 const { values: flags } = parseArgs({
@@ -27,13 +28,16 @@ const { values: flags } = parseArgs({
     'no-soak': { type: 'boolean', default: false },
     'soak-restarts': { type: 'string' },
     note: { type: 'string' },
+    merge: { type: 'boolean', default: false },
   },
 });
 
 const quick = flags.quick;
 const options = quick
-  ? { restarts: 3, cliRestarts: 1, concurrency: 8, steadyMs: 600, gapMs: 300, onDemand: [1, 100], eager: [10], pm2Apps: 10, cliRuns: 5, soakRestarts: 0 }
-  : { restarts: 20, cliRestarts: 3, concurrency: 8, steadyMs: 1500, gapMs: 400, onDemand: [1, 100, 1000], eager: [100, 1000], pm2Apps: 100, cliRuns: 20, soakRestarts: 1000 };
+  ? { restarts: 3, cliRestarts: 1, concurrency: 8, steadyMs: 600, gapMs: 300, onDemand: [1, 100], eager: [10], pm2Apps: 10, cliRuns: 5, soakRestarts: 0,
+      logs: { seconds: 1, burstBytes: 8 * 2 ** 20, maxSize: 2 ** 20, keep: 2 } }
+  : { restarts: 20, cliRestarts: 3, concurrency: 8, steadyMs: 1500, gapMs: 400, onDemand: [1, 100, 1000], eager: [100, 1000], pm2Apps: 100, cliRuns: 20, soakRestarts: 1000,
+      logs: { seconds: 10, burstBytes: 2 ** 30, maxSize: 10 * 2 ** 20, keep: 5 } };
 if (flags['no-soak']) options.soakRestarts = 0;
 if (flags['soak-restarts']) options.soakRestarts = Number(flags['soak-restarts']);
 const outDir = path.resolve(flags.out ?? (quick ? mkdtempSync(path.join(os.tmpdir(), 'launcher-bench-')) : path.join(ROOT, 'bench')));
@@ -43,6 +47,7 @@ if (!existsSync(CLI)) {
   process.exit(2);
 }
 
+const fmtBytes = (n) => (n >= 2 ** 30 ? `${n / 2 ** 30} GiB` : `${n / 2 ** 20} MiB`);
 const log = (...a) => console.log(`[bench +${(performance.now() / 1000).toFixed(1)}s]`, ...a);
 const wanted = flags.peers ? new Set(flags.peers.split(',')) : null;
 const allPeers = [launcherPeer('overlap'), launcherPeer('stop-first'), serverStarterPeer(), pm2Peer({ install: !flags['no-install'] }), naivePeer()];
@@ -83,6 +88,11 @@ async function main() {
     log('CLI latency ...');
     results.cli = await cliLatency(options.cliRuns, { withPm2: pm2Available });
   }
+  if (!wanted || wanted.has('logs')) {
+    log(`logs: a line printer for ${options.logs.seconds} s, then a ${fmtBytes(options.logs.burstBytes)} burst ...`);
+    results.logs = await logThroughput(options.logs);
+    log(`  ${results.logs.launcherLinesPerSec} vs ${results.logs.selfLinesPerSec} lines/s (${results.logs.ratio.toFixed(2)}×); burst kept ${results.logs.burst.unitBytes} bytes`);
+  }
   if (options.soakRestarts > 0 && (!wanted || wanted.has('soak'))) {
     log(`soak: ${options.soakRestarts} restarts under load ...`);
     results.soak = await soak({
@@ -91,11 +101,28 @@ async function main() {
       onProgress: (i, load) => i % 100 === 0 && log(`  soak ${i}/${options.soakRestarts}: ${load.ok} ok, ${load.failed} failed`),
     });
   }
+  if (flags.merge) mergePrevious(results);
   writeFileSync(path.join(outDir, 'results.json'), JSON.stringify(results, null, 2) + '\n');
   writeFileSync(path.join(outDir, 'RESULTS.md'), renderResults(results));
   console.log('\n' + restartTable(results.restart) + '\n');
   for (const g of goals(results)) console.log(`${g.ok === undefined ? 'n/a ' : g.ok ? 'PASS' : 'FAIL'}  ${g.goal}: ${g.measured}`);
   log(`wrote ${path.join(outDir, 'RESULTS.md')}`);
+}
+
+/**
+ * --merge: sections not run this time are taken from the results.json already in the
+ * out folder, so one section can be re-measured without rerunning the rest.
+ */
+function mergePrevious(r) {
+  const file = path.join(outDir, 'results.json');
+  if (!existsSync(file)) return;
+  const old = JSON.parse(readFileSync(file, 'utf8'));
+  if (r.restart.length === 0 && old.restart) {
+    r.restart = old.restart;
+    r.skipped = old.skipped ?? [];
+  }
+  for (const key of ['footprint', 'cli', 'soak', 'logs']) if (r[key] === undefined && old[key] !== undefined) r[key] = old[key];
+  r.command += ` (merged into the results of \`${old.command}\` from ${old.machine?.date ?? 'an earlier run'})`;
 }
 
 try {

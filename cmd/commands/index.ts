@@ -6,5 +6,6 @@ import { check } from './check.js';
 import { status } from './status.js';
 import { start, stop, restart } from './unit-verbs.js';
 import { reload, down } from './launcher-verbs.js';
+import { logs } from './logs.js';
 
-export const commands: CommandModule[] = [up, run, check, status, start, stop, restart, reload, down];
+export const commands: CommandModule[] = [up, run, check, status, start, stop, restart, logs, reload, down];

@@ -4,6 +4,7 @@ import { finish } from '../exit.js';
 import { controlOption } from '../options.js';
 import { LauncherError } from '../../src/errors.js';
 import type { LogFormat } from '../../src/entrypoint/log.js';
+import { logDirOption, logDirOptions } from '../log-options.js';
 
 export const run: CommandModule = {
   command: 'run',
@@ -17,6 +18,7 @@ export const run: CommandModule = {
       .option('ready', { choices: ['started', 'notify'] as const, default: 'started', describe: 'Readiness protocol' })
       .option('control', controlOption)
       .option('log-format', { choices: ['text', 'json'] as const, default: 'text' })
+      .options(logDirOptions)
       .parserConfiguration({ 'populate--': true }),
   handler: (argv) =>
     finish(async () => {
@@ -33,6 +35,7 @@ export const run: CommandModule = {
         exec: command,
         control: argv.control as string | undefined,
         logFormat: argv['log-format'] as LogFormat,
+        logDir: logDirOption(argv),
       });
     }),
 };

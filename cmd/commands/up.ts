@@ -3,6 +3,7 @@ import type { CommandModule } from 'yargs';
 import { finish } from '../exit.js';
 import { controlOption, unitsDir, unitsOption } from '../options.js';
 import type { LogFormat } from '../../src/entrypoint/log.js';
+import { logDirOption, logDirOptions } from '../log-options.js';
 
 export const up: CommandModule = {
   command: 'up',
@@ -11,7 +12,8 @@ export const up: CommandModule = {
     y
       .option('units', unitsOption)
       .option('control', controlOption)
-      .option('log-format', { choices: ['text', 'json'] as const, default: 'text', describe: 'Output format' }),
+      .option('log-format', { choices: ['text', 'json'] as const, default: 'text', describe: 'Output format' })
+      .options(logDirOptions),
   handler: (argv) =>
     finish(async () => {
       // Imported here so that client verbs do not load the launcher (and koffi) at start-up.
@@ -20,6 +22,7 @@ export const up: CommandModule = {
         unitsDir: unitsDir(argv.units),
         control: argv.control as string | undefined,
         logFormat: argv['log-format'] as LogFormat,
+        logDir: logDirOption(argv),
       });
     }),
 };

@@ -134,7 +134,13 @@ export class ControlConnection {
     try {
       const result = request.verb === 'ping'
         ? { pong: true, pid: process.pid, protocol: PROTOCOL_VERSION }
-        : await this.opts.handler(request, { uid: this.opts.uid, pid: this.opts.pid, progress, signal: this.peerGone.signal });
+        : await this.opts.handler(request, {
+          uid: this.opts.uid,
+          pid: this.opts.pid,
+          progress,
+          pendingBytes: () => this.socket.writableLength,
+          signal: this.peerGone.signal,
+        });
       reply = encodeResult(request.id, result ?? {});
     } catch (error) {
       const failure = asLauncherError(error);

@@ -19,6 +19,8 @@ export interface HandlerContext {
    * throws; events after the final reply or after the client left are dropped.
    */
   progress(event: object): void;
+  /** Bytes of replies and events queued for this client that it has not read yet (a slow reader grows it). */
+  pendingBytes(): number;
   /**
    * Aborted when the client stops sending (disconnect or half-close). Informational:
    * the operation must still run to completion; only replies become pointless.

@@ -14,6 +14,10 @@
 //   status  {"units":[...]}      units optional; absent or [] means every unit
 //   start | stop | restart  {"units":[...]}   at least one unit
 //   reload | down                args {} or absent
+//   logs    {"units":[...],"lines":N,"follow":true}   all optional (units [] = every unit, lines
+//           default 10, 0..MAX_LOG_LINES); replies with one event {"line":{...}} per line, oldest
+//           first; with follow, new lines as they come until the client leaves or the launcher
+//           stops; a follower that reads too slowly gets {"skipped":N} in place of N lines
 // Unknown keys, wrong types, unknown verbs, unit names that do not match
 // [A-Za-z0-9][A-Za-z0-9_.@-]* (so no "/" and no ".."), or "v" other than 1 are
 // LAUNCHER_CONTROL_PROTOCOL errors; the server replies with one and closes.
@@ -28,14 +32,25 @@ export const MAX_LINE_BYTES = 64 * 1024;
 
 /** Longest unit name, as for unit files. */
 
-export const VERBS = ['ping', 'status', 'start', 'stop', 'restart', 'reload', 'down'] as const;
+export const VERBS = ['ping', 'status', 'start', 'stop', 'restart', 'reload', 'down', 'logs'] as const;
+
+/** Most lines one `logs` request may ask for. */
+export const MAX_LOG_LINES = 1_000_000;
+/** Lines `logs` sends when the request does not say. */
+export const DEFAULT_LOG_REQUEST_LINES = 10;
 export type Verb = (typeof VERBS)[number];
 
 /** A validated request; `args` always present and normalised. */
 export type Request =
   | { readonly v: 1; readonly id: number; readonly verb: 'ping' | 'reload' | 'down'; readonly args: Readonly<Record<string, never>> }
   | { readonly v: 1; readonly id: number; readonly verb: 'status'; readonly args: { readonly units: readonly string[] } }
-  | { readonly v: 1; readonly id: number; readonly verb: 'start' | 'stop' | 'restart'; readonly args: { readonly units: readonly string[] } };
+  | { readonly v: 1; readonly id: number; readonly verb: 'start' | 'stop' | 'restart'; readonly args: { readonly units: readonly string[] } }
+  | {
+      readonly v: 1;
+      readonly id: number;
+      readonly verb: 'logs';
+      readonly args: { readonly units: readonly string[]; readonly lines: number; readonly follow: boolean };
+    };
 
 /** The error object of an error reply (LauncherError.toJSON() shape). */
 export interface WireError {
@@ -172,7 +187,30 @@ export function parseRequest(line: string): Request {
     case 'restart':
       checkKeys(args, ['units'], 'args');
       return { v: 1, id, verb: verb as 'start' | 'stop' | 'restart', args: { units: parseUnits(args.units, verb as Verb, true) } };
+    case 'logs':
+      checkKeys(args, ['units', 'lines', 'follow'], 'args');
+      return { v: 1, id, verb: 'logs', args: { units: parseUnits(args.units, 'logs', false), lines: parseLines(args.lines), follow: parseFollow(args.follow) } };
   }
+}
+
+function parseLines(value: unknown): number {
+  if (value === undefined) return DEFAULT_LOG_REQUEST_LINES;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_LOG_LINES) {
+    throw protocolError(`args.lines of "logs" must be an integer 0..${MAX_LOG_LINES}, got ${describe(value)}`, {
+      key: 'args.lines', expected: `an integer 0..${MAX_LOG_LINES}`, received: describe(value),
+    });
+  }
+  return value;
+}
+
+function parseFollow(value: unknown): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== 'boolean') {
+    throw protocolError(`args.follow of "logs" must be true or false, got ${describe(value)}`, {
+      key: 'args.follow', expected: 'a boolean', received: describe(value),
+    });
+  }
+  return value;
 }
 
 /** The request line (with its newline) for `verb` and `args`; not validated here (see parseRequest). */

@@ -4,12 +4,15 @@ import { loadUnitDir } from '../units/index.js';
 import type { ControlHandler } from '../control/handler.js';
 import type { Launcher } from './launcher.js';
 import { applyReload } from './reload.js';
+import { serveLogs } from './log-follow.js';
 
 export interface HandlerHooks {
   /** Begin an orderly shutdown (the `down` verb). */
   shutdown(): void;
   /** Serialises reloads (verb and SIGHUP). */
   reloadLock: { current: Promise<unknown> };
+  /** Aborted when the launcher begins to shut down: `logs --follow` requests then end. */
+  stopping: AbortSignal;
 }
 
 /** Re-reads the unit directory, validated whole, and applies the difference. */
@@ -68,6 +71,11 @@ export function controlHandler(launcher: Launcher, hooks: HandlerHooks): Control
         const run = hooks.reloadLock.current.then(() => reloadUnits(launcher, (message) => progress({ message })));
         hooks.reloadLock.current = run.catch(() => {});
         return await run;
+      }
+      case 'logs': {
+        // A unit removed by a reload keeps its lines; a name never seen is an error.
+        for (const unit of names) if (!launcher.units.has(unit) && !launcher.logger.memory.has(unit)) launcher.get(unit);
+        return serveLogs(launcher.logger.memory, req.args as { units: string[]; lines: number; follow: boolean }, ctx, hooks.stopping);
       }
       case 'down':
         setImmediate(() => hooks.shutdown());

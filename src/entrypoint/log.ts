@@ -1,9 +1,19 @@
-// The launcher's output: its own events and each child's lines, one line each,
-// as text prefixed `<unit>[<pid>]` (coloured on a TTY) or as JSON lines.
+// The launcher's log: its own events and each child's lines become LogRecords,
+// kept in memory per unit (for `launcher logs`) and written to the sinks — its
+// stdout (text prefixed `<unit>[<pid>]`, coloured on a terminal, sd-daemon
+// priorities under systemd, or JSON lines) and, with --log-dir, rotated files.
+// No sink can block the launcher or a service, and none fails loudly: a sink
+// that breaks is reported to the others, never to itself.
+import { fstatSync } from 'node:fs';
 import type { SupervisorEvent } from '../supervisor/contract.js';
+import { LogDir } from './log-files.js';
+import { MemoryLog } from './log-memory.js';
+import { FdSink } from './log-output.js';
+import { formatText, toJson, wantsColour, type Level, type LogRecord, type TextStyle } from './log-record.js';
 
 export type LogFormat = 'text' | 'json';
-export type Level = 'info' | 'warn' | 'error';
+export type { Level } from './log-record.js';
+export { wantsColour } from './log-record.js';
 
 export interface Logger {
   /** A launcher event (`launcher: ...` in text). */
@@ -12,49 +22,92 @@ export interface Logger {
   supervisor(event: SupervisorEvent): void;
   /** One line a child printed. */
   child(line: { unit: string; instance: number; pid: number; stream: 'stdout' | 'stderr'; text: string }): void;
+  /** Every unit's recent lines, for `launcher logs`. */
+  readonly memory: MemoryLog;
+  /** Writes what the sinks still hold and closes the log files. */
+  close(): Promise<void>;
 }
 
-const COLOURS = [36, 33, 35, 32, 34, 91, 92, 93, 94, 95, 96];
-
-function colourFor(name: string): number {
-  let h = 0;
-  for (const ch of name) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
-  return COLOURS[h % COLOURS.length] ?? 36;
+export interface LogOptions {
+  readonly format: LogFormat;
+  /** `up --log-dir`: files rotated at maxBytes keeping `keep` old ones. */
+  readonly logDir?: { readonly dir: string; readonly maxBytes: number; readonly keep: number } | undefined;
+  /** The fd written to as stdout (default 1; tests pass another). */
+  readonly stdoutFd?: number;
+  /** The environment read for NO_COLOR, FORCE_COLOR and JOURNAL_STREAM (default process.env). */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
-/**
- * A logger writing to `out` (default stdout). Text lines are `<unit>[<pid>] text`
- * for children and `launcher: text` / `<unit>: text` for events; colour only when
- * `out` is a TTY and NO_COLOR is unset.
- */
-export function createLogger(format: LogFormat, out: NodeJS.WritableStream & { isTTY?: boolean } = process.stdout): Logger {
-  const colour = format === 'text' && out.isTTY === true && !process.env.NO_COLOR;
-  const paint = (code: number, text: string): string => (colour ? `\x1b[${code}m${text}\x1b[0m` : text);
-  const write = (line: string): void => {
-    out.write(line + '\n');
-  };
-  const json = (record: Record<string, unknown>): void => write(JSON.stringify({ time: new Date().toISOString(), ...record }));
-  const levelMark = (level: Level): string => (level === 'info' ? '' : paint(level === 'error' ? 31 : 33, `${level}: `));
+/** Whether `fd` is the journal's stream (systemd sets JOURNAL_STREAM=<dev>:<ino> of the stdout it gives). */
+export function isJournalStream(fd: number, env: NodeJS.ProcessEnv): boolean {
+  const expected = env.JOURNAL_STREAM;
+  if (!expected) return false;
+  try {
+    const st = fstatSync(fd, { bigint: true });
+    return expected === `${st.dev}:${st.ino}`;
+  } catch {
+    return false;
+  }
+}
+
+/** A logger writing to stdout (and the log directory, when given), keeping every line in memory. */
+export function createLogger(format: LogFormat | LogOptions): Logger {
+  const opts: LogOptions = typeof format === 'string' ? { format } : format;
+  const env = opts.env ?? process.env;
+  const fd = opts.stdoutFd ?? 1;
+  const json = opts.format === 'json';
+  const journal = !json && isJournalStream(fd, env);
+  // The journal stores priorities, not colours (even under FORCE_COLOR).
+  const stdoutStyle: TextStyle = { colour: !json && !journal && wantsColour(fd, env), priority: journal, time: false };
+  const fileStyle: TextStyle = { colour: false, priority: false, time: true };
+  const render = (record: LogRecord, style: TextStyle): string => (json ? JSON.stringify(toJson(record)) : formatText(record, style));
+  const memory = new MemoryLog();
+  let seq = 0;
+  const record = (r: Omit<LogRecord, 'seq' | 'time'>): LogRecord => ({ seq: ++seq, time: Date.now(), ...r });
+  const skipped = (where: string) => (n: number): LogRecord =>
+    record({ unit: null, stream: 'launcher', level: 'warn', text: `… ${n} line${n === 1 ? '' : 's'} skipped (${where} could not keep up)` });
+
+  const dir = opts.logDir
+    ? new LogDir(opts.logDir.dir, {
+        maxBytes: opts.logDir.maxBytes,
+        keep: opts.logDir.keep,
+        marker: (n) => render(skipped('the log file')(n), fileStyle),
+        onError: (file, error) =>
+          take(record({ unit: null, stream: 'launcher', level: 'error', text: `cannot write ${file} (${error.message}); dropping its lines until it works again` }), { files: false }),
+      })
+    : undefined;
+  const stdout = new FdSink(fd, {
+    marker: (n) => render(skipped('stdout')(n), stdoutStyle),
+    onBroken: (reason) =>
+      take(record({ unit: null, stream: 'launcher', level: 'warn', text: `stdout is gone (${reason}); no longer writing to it (see \`launcher logs\`)` }), { stdout: false }),
+  });
+
+  function take(r: LogRecord, to: { stdout?: boolean; files?: boolean } = {}): void {
+    memory.add(r);
+    if (to.stdout !== false && stdout.wantsLines) stdout.write(render(r, stdoutStyle));
+    if (dir && to.files !== false) {
+      const line = render(r, fileStyle);
+      if (r.unit !== null) dir.fileOf(r.unit).write(line);
+      if (r.stream === 'launcher') dir.fileOf(null).write(line);
+    }
+  }
 
   return {
+    memory,
     event(level, message, fields = {}) {
-      if (format === 'json') json({ source: 'launcher', level, message, ...fields });
-      else write(`${paint(1, 'launcher')}: ${levelMark(level)}${message}`);
+      take(record({ unit: null, stream: 'launcher', level, text: message, fields }));
     },
     supervisor(event) {
-      if (format === 'json') {
-        json({ source: 'launcher', ...event });
-        return;
-      }
-      const who = event.pid !== undefined ? `${event.unit}[${event.pid}]` : event.unit;
-      write(`${paint(colourFor(event.unit), who)}: ${levelMark(event.level)}${event.message}`);
+      const { unit, level, message, instance, pid, ...fields } = event;
+      take(record({ unit, stream: 'launcher', level, text: message, instance, pid, fields }));
     },
     child(line) {
-      if (format === 'json') {
-        json({ source: 'child', unit: line.unit, instance: line.instance, pid: line.pid, stream: line.stream, text: line.text });
-        return;
-      }
-      write(`${paint(colourFor(line.unit), `${line.unit}[${line.pid}]`)} ${line.text}`);
+      // The hot path (every line a service prints): one object, no spreads.
+      take({ seq: ++seq, time: Date.now(), unit: line.unit, instance: line.instance, pid: line.pid, stream: line.stream, level: 'info', text: line.text, fields: undefined });
+    },
+    async close() {
+      stdout.flushNow();
+      await dir?.close();
     },
   };
 }

@@ -2,6 +2,7 @@
 // sockets, becomes a subreaper (or reaps as PID 1), binds every socket before
 // any service starts, serves the control socket, and runs until a stop signal,
 // `launcher down`, or until every service has ended for good.
+import { mkdirSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { LauncherError, asLauncherError } from '../errors.js';
 import { adHocUnit, loadUnitDir } from '../units/index.js';
@@ -12,6 +13,7 @@ import { markStrayFdsCloexec } from '../sys/fds.js';
 import { getpid, setChildSubreaper } from '../sys/process.js';
 import { stopFdWatcher } from '../sys/poll.js';
 import { Reaper } from './reaper.js';
+import { DEFAULT_LOG_LINES } from './log-memory.js';
 import { createLogger, type LogFormat, type Logger } from './log.js';
 import { Launcher, exitCodeOf } from './launcher.js';
 import { controlHandler, reloadUnits } from './control-handler.js';
@@ -24,6 +26,22 @@ export interface UpOptions {
   readonly unitsDir: string;
   readonly control?: string | undefined;
   readonly logFormat: LogFormat;
+  /** --log-dir: DIR/<unit>.log and DIR/launcher.log, rotated. */
+  readonly logDir?: { readonly dir: string; readonly maxBytes: number; readonly keep: number } | undefined;
+}
+
+/** The logger of `up`/`run`; the log directory is created first (LAUNCHER_USAGE when it cannot be). */
+function openLogger(format: LogFormat, logDir: UpOptions['logDir']): Logger {
+  if (logDir) {
+    try {
+      mkdirSync(logDir.dir, { recursive: true });
+    } catch (error) {
+      throw new LauncherError('LAUNCHER_USAGE', `--log-dir ${logDir.dir}: cannot create it (${(error as NodeJS.ErrnoException).code ?? String(error)})`, {
+        key: '--log-dir', received: logDir.dir,
+      });
+    }
+  }
+  return createLogger({ format, logDir });
 }
 
 export interface RunOptions {
@@ -34,11 +52,12 @@ export interface RunOptions {
   readonly exec: string[];
   readonly control?: string | undefined;
   readonly logFormat: LogFormat;
+  readonly logDir?: UpOptions['logDir'];
 }
 
 /** `launcher up`: every unit of the directory; resolves with the exit code. */
 export async function runUp(options: UpOptions): Promise<number> {
-  const logger = createLogger(options.logFormat);
+  const logger = openLogger(options.logFormat, options.logDir);
   const inherited = takeInheritedFds();
   const units = await loadUnitDir(options.unitsDir);
   return serve(units, { ...options, logger, inherited, controlRequired: true });
@@ -49,7 +68,7 @@ export async function runUp(options: UpOptions): Promise<number> {
  * exits with CMD's status; 127/126 when CMD is missing / not executable).
  */
 export async function runAdHoc(options: RunOptions): Promise<number> {
-  const logger = createLogger(options.logFormat);
+  const logger = openLogger(options.logFormat, options.logDir);
   const inherited = takeInheritedFds();
   let unit: Unit;
   try {
@@ -96,8 +115,25 @@ interface ServeOptions {
 
 async function serve(units: readonly Unit[], options: ServeOptions): Promise<number> {
   const { logger, inherited } = options;
-  // A launcher that crashes takes every socket down: log a bug and keep serving.
-  const onBug = (error: unknown): void => logger.event('error', `internal error, continuing: ${error instanceof Error ? error.stack : String(error)}`);
+  // Nothing in `up` writes to process.stdout/stderr, but should anything (a library), a broken
+  // pipe there must not become an uncaught exception: the logger's own sink reports it once.
+  process.stdout.on('error', () => {});
+  process.stderr.on('error', () => {});
+  // A launcher that crashes takes every socket down: log a bug and keep serving. The logger
+  // never throws and never writes to a broken stdout; the guard stops a bug inside the
+  // logger itself from feeding on its own report.
+  let inBug = false;
+  const onBug = (error: unknown): void => {
+    if (inBug) return;
+    inBug = true;
+    try {
+      logger.event('error', `internal error, continuing: ${error instanceof Error ? error.stack : String(error)}`);
+    } catch {
+      // the logger is what failed; nothing safe is left to report to
+    } finally {
+      inBug = false;
+    }
+  };
   process.on('uncaughtException', onBug);
   process.on('unhandledRejection', onBug);
   inherited.warnings.forEach((w) => logger.event('warn', w));
@@ -114,6 +150,8 @@ async function serve(units: readonly Unit[], options: ServeOptions): Promise<num
   reaper.start();
 
   const launcher = new Launcher({ logger, inherited, ownPids, unitsDir: options.unitsDir });
+  logger.memory.linesOf = (unit) => launcher.units.get(unit)?.supervisor.unit.service.logLines ?? DEFAULT_LOG_LINES;
+  const stopping = new AbortController();
   const controlPath = controlSocketPath({ flag: options.control });
   let server: ControlServer | undefined;
   let finished!: (code: number) => void;
@@ -130,6 +168,7 @@ async function serve(units: readonly Unit[], options: ServeOptions): Promise<num
   const shutdown = async (code: number | 'stopped', why: string): Promise<void> => {
     if (shuttingDown) return;
     shuttingDown = true;
+    stopping.abort();
     logger.event('info', `${why}; stopping every service`);
     const servicesClean = await launcher.shutdown();
     await server?.close();
@@ -137,13 +176,14 @@ async function serve(units: readonly Unit[], options: ServeOptions): Promise<num
     reaper.stop();
     stopFdWatcher();
     if (code === 'stopped' && !(servicesClean && orphansClean)) logger.event('warn', 'a process had to be killed with SIGKILL; exiting 1');
+    await logger.close();
     finished(code === 'stopped' ? (servicesClean && orphansClean ? 0 : 1) : code);
   };
 
   try {
     server = await startControlServer({
       path: controlPath,
-      handler: controlHandler(launcher, { shutdown: () => void shutdown('stopped', '`launcher down`'), reloadLock }),
+      handler: controlHandler(launcher, { shutdown: () => void shutdown('stopped', '`launcher down`'), reloadLock, stopping: stopping.signal }),
       log: (level, message) => {
         if (level !== 'debug') logger.event(level, message);
       },

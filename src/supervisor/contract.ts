@@ -19,6 +19,11 @@ export interface Child {
   kill(signal: NodeJS.Signals): void;
   /** The last lines the child printed (stdout and stderr), oldest first, for failure reports. */
   lastLines(): readonly string[];
+  /**
+   * The launcher's read ends of the child's stdout/stderr pipes (absent for fakes).
+   * A re-exec of the launcher must keep these fds to go on relaying the child's output.
+   */
+  readonly outputFds?: { readonly stdout: number; readonly stderr: number };
 }
 
 /** One sd_notify datagram, already checked for size and NUL bytes. */

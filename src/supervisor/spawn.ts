@@ -9,6 +9,9 @@ import { execCommand, type ShimKind } from './exec-shim.js';
 import { buildServiceEnv, pidVariables } from './spawn-env.js';
 import { encodeIds, serviceIdentity } from './spawn-identity.js';
 import { LineSplitter, RecentLines } from './spawn-output.js';
+import { pipeCloexec } from '../sys/pipe.js';
+import { close } from '../sys/libc.js';
+import net from 'node:net';
 
 /** One line a child printed, tagged with where it came from. */
 export interface OutputLine {
@@ -38,12 +41,19 @@ export interface SpawnOptions {
 }
 
 /**
- * stdin /dev/null, stdout/stderr piped, sockets at 3, 4, …: libuv dup2()s each fd into
- * place, which clears close-on-exec on the copy only. (execa's types list only the literal
- * fds 3-9 for extra stdio entries; child_process accepts any open fd, hence the cast.)
+ * stdin /dev/null, stdout/stderr the write ends of real pipes, sockets at 3, 4, …: libuv
+ * dup2()s each fd into place, which clears close-on-exec on the copy only. (execa's types
+ * list only the literal fds 3-9 for extra stdio entries; child_process accepts any open fd,
+ * hence the casts.)
  */
-function socketStdio(sockets: readonly BoundSocket[]): readonly ['ignore', 'pipe', 'pipe', ...3[]] {
-  return ['ignore', 'pipe', 'pipe', ...sockets.map((s) => s.fd as 3)];
+function serviceStdio(stdout: number, stderr: number, sockets: readonly BoundSocket[]): readonly ['ignore', 3, 3, ...3[]] {
+  return ['ignore', stdout as 3, stderr as 3, ...sockets.map((s) => s.fd as 3)];
+}
+
+/** The read ends of a child's output pipes, as the launcher holds them. */
+export interface OutputFds {
+  readonly stdout: number;
+  readonly stderr: number;
 }
 
 /**
@@ -68,11 +78,15 @@ export function spawnService(opts: SpawnOptions): Child {
   // (Only root may set groups; a non-root launcher runs services as itself.)
   const shimSetsIds = (identity.groups?.length ?? 0) > 1 && process.getuid?.() === 0;
   const command = execCommand(unit.service, pidVariables(unit, sockets), opts.shim, shimSetsIds ? encodeIds(identity) : '');
+  // Real pipes (not libuv's socketpairs), so the service can open /dev/stdout by path.
+  const [outRead, outWrite] = pipeCloexec();
+  const [errRead, errWrite] = pipeCloexec();
+  const outputFds: OutputFds = { stdout: outRead, stderr: errRead };
   const subprocess = execa(command.file, [...command.args], {
     ...(command.argv0 !== undefined ? { argv0: command.argv0 } : {}),
     ...(!shimSetsIds && identity.uid !== undefined ? { uid: identity.uid } : {}),
     ...(!shimSetsIds && identity.gid !== undefined ? { gid: identity.gid } : {}),
-    stdio: socketStdio(sockets),
+    stdio: serviceStdio(outWrite, errWrite, sockets),
     detached: true,
     reject: false,
     buffer: false,
@@ -81,14 +95,16 @@ export function spawnService(opts: SpawnOptions): Child {
     extendEnv: false,
   });
   const pid = subprocess.pid ?? 0;
+  // The child has its copies (or none was made): ours must go, or end of file never comes.
+  close(outWrite);
+  close(errWrite);
   if (pid > 0) opts.onSpawn?.(pid);
 
   const recent = new RecentLines();
   const splitters: LineSplitter[] = [];
   const streamsOpen: Promise<void>[] = [];
   for (const stream of ['stdout', 'stderr'] as const) {
-    const readable = subprocess[stream];
-    if (!readable) continue;
+    const readable = new net.Socket({ fd: outputFds[stream], readable: true, writable: false });
     const splitter = new LineSplitter((text) => {
       recent.push(text);
       opts.onLine?.({ unit: unit.name, instance, pid, stream, text });
@@ -136,5 +152,6 @@ export function spawnService(opts: SpawnOptions): Child {
       }
     },
     lastLines: () => recent.snapshot(),
+    outputFds,
   };
 }

@@ -17,7 +17,11 @@ export const SERVICE_DEFAULTS = Object.freeze({
   instances: 1,
   start: 'eager' as StartMode,
   watchdogMs: 0,
+  logLines: 1000,
 });
+
+/** The most lines `log_lines` may keep in memory per unit. */
+export const MAX_LOG_LINES = 1_000_000;
 
 /** Socket defaults. The fd name defaults to the unit name (not listed: it depends on the unit). */
 export const SOCKET_DEFAULTS = Object.freeze({

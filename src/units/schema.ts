@@ -5,7 +5,7 @@ export const TOP_LEVEL_KEYS = ['description', 'service', 'socket'] as const;
 export const SERVICE_KEYS = [
   'exec', 'workdir', 'env', 'env_file', 'user', 'group', 'ready', 'ready_timeout', 'ready_after', 'restart',
   'restart_delay', 'restart_delay_max', 'start_limit_burst', 'start_limit_interval', 'stop_signal',
-  'stop_timeout', 'handoff', 'instances', 'start', 'watchdog',
+  'stop_timeout', 'handoff', 'instances', 'start', 'watchdog', 'log_lines',
 ] as const;
 
 export const SOCKET_KEYS = [

@@ -73,6 +73,8 @@ export interface ServiceSpec {
   readonly start: StartMode;
   /** 0 = off. */
   readonly watchdogMs: number;
+  /** Lines of output (and launcher events) kept in memory for `launcher logs`; 0 keeps none. */
+  readonly logLines: number;
 }
 
 export interface Unit {

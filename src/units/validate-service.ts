@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { readAccount } from './account-check.js';
 import type { ValidationContext } from './context.js';
-import { SERVICE_DEFAULTS } from './defaults.js';
+import { MAX_LOG_LINES, SERVICE_DEFAULTS } from './defaults.js';
 import { describeValue } from './describe.js';
 import { parseEnvFile } from './env-file.js';
 import { splitCommand } from './exec-split.js';
@@ -67,6 +67,7 @@ export function readService(table: Record<string, unknown>, issues: Issues, cont
     instances: fields.integer('instances', SERVICE_DEFAULTS.instances, 1, MAX_INSTANCES),
     start: fields.choice('start', ['eager', 'on-demand'], SERVICE_DEFAULTS.start),
     watchdogMs: fields.duration('watchdog', SERVICE_DEFAULTS.watchdogMs),
+    logLines: fields.integer('log_lines', SERVICE_DEFAULTS.logLines, 0, MAX_LOG_LINES),
   };
 }
 

@@ -146,6 +146,7 @@ export function makeUnit(service: Partial<ServiceSpec> = {}, name = 'web'): Unit
       instances: 1,
       start: 'eager',
       watchdogMs: 0,
+      logLines: 1000,
       ...service,
     },
     sockets: [],

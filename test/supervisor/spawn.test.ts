@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { bindUnitSockets } from '../../src/sockets/index.js';
 import { readProcStat } from '../../src/sys/process.js';
-import { MAX_LINE_CHARS } from '../../src/supervisor/spawn-output.js';
+import { CUT_MARKER, MAX_LINE_CHARS } from '../../src/supervisor/spawn-output.js';
 import type { Unit } from '../../src/units/index.js';
 import { Tracker, fixturePath, q, stdoutOf, unitFrom } from '../fixtures/services/harness.js';
 import { freePort } from '../helpers/ports.js';
@@ -115,12 +115,22 @@ describe('process', () => {
     expect([...child.lastLines()].sort()).toEqual(['a', 'b', 'oops', 'partial']);
   });
 
+  it('gives the service real pipes: /dev/stdout and /dev/stderr open by path', async () => {
+    const unit = await unitFrom(tmp.dir, 'bypath', sh('echo to-out > /dev/stdout; echo to-err > /dev/stderr; readlink /proc/self/fd/1'));
+    const { child, lines } = tracker.spawn({ unit, instance: 0, sockets: [] });
+    expect(await withDeadline(child.exited, 5000, 'exit')).toEqual({ code: 0, signal: null });
+    expect(stdoutOf(lines)).toEqual(['to-out', expect.stringMatching(/^pipe:\[\d+\]$/)]);
+    expect(lines.filter((l) => l.stream === 'stderr').map((l) => l.text)).toEqual(['to-err']);
+    expect(child.outputFds?.stdout).toBeGreaterThan(2);
+  });
+
   it('caps very long lines and keeps only the last 50 lines', async () => {
     const unit = await unitFrom(tmp.dir, 'long', `[service]\nexec = ["node", "-e", "process.stdout.write('x'.repeat(150000) + '\\\\n'); for (let i = 0; i < 60; i++) console.log(i)"]\n`);
     const { child, lines } = tracker.spawn({ unit, instance: 0, sockets: [] });
     await withDeadline(child.exited, 5000, 'exit');
     const texts = stdoutOf(lines);
-    expect(texts.slice(0, 3).map((t) => t.length)).toEqual([MAX_LINE_CHARS, MAX_LINE_CHARS, 150000 - 2 * MAX_LINE_CHARS]);
+    expect(texts[0]).toBe('x'.repeat(MAX_LINE_CHARS) + CUT_MARKER);
+    expect(texts[1]).toBe('0');
     expect(child.lastLines()).toHaveLength(50);
     expect(child.lastLines().at(-1)).toBe('59');
   });

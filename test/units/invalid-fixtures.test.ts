@@ -55,6 +55,7 @@ const CASES: Record<string, Case> = {
   'stop-signal-unknown': { key: '[service].stop_signal', line: 3, message: /unknown signal "SIGFOO"/ },
   'instances-zero': { key: '[service].instances', line: 3, message: /expected an integer 1\.\.1024, got 0/ },
   'instances-float': { key: '[service].instances', line: 3, message: /got 1\.5/ },
+  'log-lines-negative': { key: '[service].log_lines', line: 3, message: /expected an integer 0\.\.1000000, got -5/ },
   'start-limit-burst-zero': { key: '[service].start_limit_burst', line: 3, message: /expected an integer >= 1, got 0/ },
   'user-missing': { key: '[service].user', line: 3, message: /user "no-such-user-xyz" does not exist/ },
   'group-missing': { key: '[service].group', line: 3, message: /group "no-such-group-xyz" does not exist/ },

@@ -75,6 +75,7 @@ describe('valid unit files', () => {
       instances: 3,
       start: 'on-demand',
       watchdogMs: 5000,
+      logLines: 200,
     });
     expect(full.sockets).toEqual([
       {
