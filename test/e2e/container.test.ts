@@ -152,7 +152,14 @@ describe.skipIf(skip)('the example image under podman', () => {
         { reject: false, all: true, stdin: 'ignore' },
       );
       try {
-        const reply = await waitFor(() => httpGet(hostPort, '/healthz', '127.0.0.1', 30_000), { timeoutMs: 60_000, what: `HTTP on ${hostPort}` });
+        const exitedEarly = activator.then((r) => {
+          throw new Error(`systemd-socket-activate / podman run exited ${r.exitCode} before serving:\n${String(r.all)}`);
+        });
+        exitedEarly.catch(() => {}); // it also rejects, unobserved, when the container ends normally below
+        const reply = await Promise.race([
+          waitFor(() => httpGet(hostPort, '/healthz', '127.0.0.1', 30_000), { timeoutMs: 60_000, what: `HTTP on ${hostPort}` }),
+          exitedEarly,
+        ]);
         expect(reply).toEqual({ status: 200, body: 'ok\n' });
         const web = unit(JSON.parse(await podmanOk(['exec', name, 'launcher', 'status', '--json'])) as StatusReply, 'web');
         expect(web?.sockets.map((s) => s.listen)).toEqual(['fd:web']);
