@@ -22,7 +22,7 @@ if (skip) console.warn(`skipping the container tests: ${problem}`);
 const id = `${process.pid}-${Date.now().toString(36)}`;
 const IMAGE = `localhost/launcher-e2e:${id}`;
 const NAME = `launcher-e2e-${id}`;
-const units = makeTmpDir('launcher-container-');
+let units: ReturnType<typeof makeTmpDir>;
 let flags: string[] = [];
 let port = 0;
 
@@ -50,11 +50,12 @@ function unit(reply: StatusReply, name: string): StatusReply['units'][number] | 
 describe.skipIf(skip)('the example image under podman', () => {
   beforeAll(async () => {
     if (problem) throw new Error(`podman cannot run here: ${problem}`);
+    units = makeTmpDir('launcher-container-');
     flags = await podmanFlags();
     await ensureNodeImage();
     // --layers=false: no intermediate images are left behind; --format docker keeps the HEALTHCHECK.
     await podmanOk(
-      ['build', '--layers=false', '--format', 'docker', '--network=host', ...flags, '--build-arg', `NODE_IMAGE=${NODE_IMAGE}`, '-t', IMAGE, '-f', 'examples/Dockerfile', ROOT],
+      ['build', '--layers=false', '--format', 'docker', '--network=host', ...flags, '--build-arg', `NODE_IMAGE=${NODE_IMAGE}`, '-t', IMAGE, '-f', path.join(ROOT, 'examples/Dockerfile'), ROOT],
       600_000,
     );
     // The units: the image's own example (hello on :8080), plus one that leaves orphans.
@@ -70,7 +71,7 @@ describe.skipIf(skip)('the example image under podman', () => {
   afterAll(async () => {
     await podman(['rm', '--force', '--time', '0', NAME]);
     await podman(['rmi', '--force', IMAGE]);
-    units.cleanup();
+    units?.cleanup();
   }, 120_000);
 
   it('serves through the mapped port', async () => {
