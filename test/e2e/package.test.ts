@@ -14,16 +14,17 @@ import { withDeadline } from '../helpers/wait.js';
 
 const PKG = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
 const NPM_FLAGS = ['--no-audit', '--no-fund', '--loglevel=error'];
-const tmp = makeTmpDir('launcher-pack-');
+let tmp: ReturnType<typeof makeTmpDir>;
 let tarball = '';
 
 beforeAll(async () => {
+  tmp = makeTmpDir('launcher-pack-');
   // dist/ is built by `npm test`'s pretest, like every e2e test's CLI; --ignore-scripts packs that build as is.
   const packed = await execa('npm', ['pack', '--ignore-scripts', '--pack-destination', tmp.dir, ...NPM_FLAGS], { cwd: ROOT });
   tarball = path.join(tmp.dir, packed.stdout.trim().split('\n').at(-1)!);
   expect(path.basename(tarball)).toBe(`${PKG.name}-${PKG.version}.tgz`);
 }, 120_000);
-afterAll(() => tmp.cleanup());
+afterAll(() => tmp?.cleanup());
 afterEach(cleanupLaunchers);
 
 /** Copies the given files of `fromDir` into `toDir`, replacing each `from` port with the `to` port in .toml files. */
