@@ -1,7 +1,7 @@
 // Example on-demand service: a line echo on the socket the launcher passes. With
 // start = "on-demand" it is not running until the first connection arrives.
 import net from 'node:net';
-import { listener, notify } from 'launcher/service';
+import { listener, notify } from 'socket-launcher/service';
 
 const server = net.createServer((socket) => socket.pipe(socket));
 server.listen(listener('echo'), () => {

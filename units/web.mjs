@@ -1,7 +1,7 @@
 // Example service: HTTP on the socket the launcher passes (named "http" in web.toml),
 // answering with its pid. Run it with `npm start` (= `launcher up --units units`).
 import http from 'node:http';
-import { listener, notify } from 'launcher/service';
+import { listener, notify } from 'socket-launcher/service';
 
 const server = http.createServer((req, res) => {
   res.setHeader('content-type', 'text/plain');

@@ -1,4 +1,4 @@
-// What a Node service imports as `launcher/service`: its inherited sockets by
+// What a Node service imports as `socket-launcher/service`: its inherited sockets by
 // name and sd_notify readiness. Nothing launcher-specific: the same calls
 // work under systemd, and are no-ops when run by hand.
 export { listeners, listener, SD_LISTEN_FDS_START, type Listener } from './listeners.js';

@@ -34,7 +34,7 @@ async function upTwoUnits(): Promise<{ launcher: RunningLauncher; port: number; 
       'listen = "unix:web.sock"',
       'name = "local"',
     ].join('\n'),
-    // STATUS=hello through the built launcher/service helper (systemd-notify is not on every machine; restart-notify.test.ts drives it).
+    // STATUS=hello through the built service helper (socket-launcher/service) (systemd-notify is not on every machine; restart-notify.test.ts drives it).
     hello: ['[service]', `exec = ["node", "--input-type=module", "-e", ${JSON.stringify(HELLO)}]`, 'ready = "notify"'].join('\n'),
   });
   cleanups.push(units.cleanup);

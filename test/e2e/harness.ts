@@ -66,12 +66,14 @@ const running = new Set<RunningLauncher>();
  */
 export async function startLauncher(
   unitsDir: string,
-  options: { args?: string[]; env?: Record<string, string>; wait?: RegExp; command?: string[] } = {},
+  options: { args?: string[]; env?: Record<string, string>; wait?: RegExp; command?: string[]; bin?: string } = {},
 ): Promise<RunningLauncher> {
   const dir = path.dirname(unitsDir);
   const control = path.join(dir, 'ctl', 'control.sock');
   const args = options.command ?? ['up', '--units', unitsDir, '--control', control, ...(options.args ?? [])];
-  const child: ResultPromise = execa(process.execPath, [CLI, ...args], {
+  // `bin`: an installed `launcher` executable, run as a command (its #! line), instead of this clone's CLI.
+  const [file, argv] = options.bin ? [options.bin, args] : [process.execPath, [CLI, ...args]];
+  const child: ResultPromise = execa(file, argv, {
     reject: false,
     buffer: false,
     env: { ...options.env },

@@ -1,4 +1,4 @@
-// End to end: the Node helper `launcher/service` as a user imports it — by the
+// End to end: the Node helper `socket-launcher/service` as a user imports it — by the
 // package name, through package.json "exports" — in a service the real CLI
 // runs: its listeners() match LISTEN_FDNAMES for two named sockets, each
 // socket serves what its name says, and notify.ready() is what makes the
@@ -36,14 +36,14 @@ function readAll(port: number): Promise<string> {
   );
 }
 
-describe('launcher/service, imported by package name', () => {
+describe('socket-launcher/service, imported by package name', () => {
   it('resolves through package.json "exports" to the built helper, from inside the package only', async () => {
-    // What `import ... from 'launcher/service'` in the fixtures (and units/web.mjs) loads, as plain Node resolves it.
-    const resolve = ['--input-type=module', '-e', "console.log(import.meta.resolve('launcher/service'))"];
+    // What `import ... from 'socket-launcher/service'` in the fixtures (and units/web.mjs) loads, as plain Node resolves it.
+    const resolve = ['--input-type=module', '-e', "console.log(import.meta.resolve('socket-launcher/service'))"];
     const inside = await execa(process.execPath, resolve, { cwd: ROOT, reject: false });
     expect(inside.stdout).toBe(`file://${path.join(ROOT, 'dist/src/service/index.js')}`);
     const outside = await execa(process.execPath, resolve, { cwd: tmpdir(), reject: false });
-    expect(outside.exitCode).not.toBe(0); // self-reference: outside the package, `launcher` must be installed
+    expect(outside.exitCode).not.toBe(0); // self-reference: outside the package, `socket-launcher` must be installed
   });
 
   it('gets ready through notify.ready(), and listeners() match LISTEN_FDNAMES for two named sockets', async () => {

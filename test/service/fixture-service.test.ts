@@ -1,4 +1,4 @@
-// launcher/service end to end: a Node fixture service, built from dist as users
+// socket-launcher/service end to end: a Node fixture service, built from dist as users
 // import it, gets its sockets by LISTEN_FDNAMES, serves HTTP on one and sends
 // READY=1 that a real notify socket credits to the fixture's own pid; the same
 // fixture under systemd's own systemd-socket-activate; no-ops without a launcher.
@@ -66,7 +66,7 @@ async function getJson(port: number): Promise<{ pid: number; names: string[] }> 
   return (await res.json()) as { pid: number; names: string[] };
 }
 
-describe('a Node service using launcher/service', () => {
+describe('a Node service using socket-launcher/service', () => {
   it('serves on listener("http") and its READY=1 arrives with its own pid', async () => {
     const tmp = makeTmpDir('launcher-service-');
     cleanups.push(tmp.cleanup);

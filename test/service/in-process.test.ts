@@ -1,4 +1,4 @@
-// launcher/service in this process: every notify.* call's exact datagram on a
+// socket-launcher/service in this process: every notify.* call's exact datagram on a
 // real notify socket, the no-op without NOTIFY_SOCKET, argument checks, and the
 // LISTEN_*/WATCHDOG_* parsing rules that need no inherited fds.
 import path from 'node:path';
