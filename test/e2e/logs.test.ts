@@ -86,7 +86,7 @@ describe('services write to real pipes', () => {
 describe('launcher logs', () => {
   it('keeps log_lines per unit, interleaves units by time, includes the launcher\'s events, works with stdout at /dev/null', async () => {
     const dir = unitDir({
-      few: sh('for i in $(seq 1 20); do echo few $i; done; echo few-done; exec sleep 1000', 'log_lines = 5\n'),
+      few: sh('for i in $(seq 1 20); do echo few $i; done; echo few-done; exec sleep 1000', 'log_lines = 5\nready_after = "0"\n'),
       many: sh('for i in $(seq 1 20); do echo many $i; done; echo many-done; exec sleep 1000'),
     });
     const up = await upAtDevNull(dir.unitsDir);
