@@ -31,8 +31,8 @@ const cli = yargs(hideBin(process.argv))
     process.exit(2);
   });
 
-try {
-  await cli.parseAsync();
-} catch (error) {
+// No top-level await: a lazily loaded chunk of the bundled CLI may import this module
+// again, and a module still awaiting at top level would deadlock that import (exit 13).
+cli.parseAsync().catch((error: unknown) => {
   process.exitCode = reportError(error);
-}
+});
