@@ -34,11 +34,19 @@ const yargsMainFilename = {
   },
 };
 
+/** Every copy of `string-width` (yargs, cliui, wrap-ansi) becomes string-width-plain.mjs. */
+const plainStringWidth = {
+  name: 'plain-string-width',
+  resolveId(source) {
+    return source === 'string-width' ? path.join(root, 'scripts/string-width-plain.mjs') : null;
+  },
+};
+
 const bundle = await rolldown({
   input: entry,
   platform: 'node',
   external: ['koffi'],
-  plugins: [yargsMainFilename],
+  plugins: [yargsMainFilename, plainStringWidth],
   // Every dependency is ESM or plain CJS; nothing may be left unresolved.
   onwarn(warning, warn) {
     if (warning.code === 'UNRESOLVED_IMPORT') throw new Error(`bundle: ${warning.message}`);

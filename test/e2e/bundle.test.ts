@@ -1,0 +1,53 @@
+// The shipped CLI (dist/cmd/launcher.js, bundled by scripts/bundle.mjs) keeps the
+// launcher out of the client verbs' way: the files a client verb loads statically
+// never import koffi, execa, child_process or toml; those live in lazily imported
+// chunks that only `up`/`run`/`check` load. Read from the built files, as shipped.
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CLI } from './harness.js';
+
+const DIR = path.dirname(CLI);
+const staticImports = (file: string): string[] =>
+  [...readFileSync(path.join(DIR, file), 'utf8').matchAll(/^import\s+(?:[^'"]*?\s+from\s+)?["']([^"']+)["'];?$/gm)].map((m) => m[1]!);
+const dynamicImports = (file: string): string[] =>
+  [...readFileSync(path.join(DIR, file), 'utf8').matchAll(/\bimport\(\s*["'](\.\/[^"']+)["']\s*\)/g)].map((m) => m[1]!);
+
+/** Every local file the entry loads before any handler runs, and every module specifier they import. */
+function staticGraph(entry: string): { files: Set<string>; specifiers: Set<string> } {
+  const files = new Set<string>();
+  const specifiers = new Set<string>();
+  const visit = (file: string): void => {
+    if (files.has(file)) return;
+    files.add(file);
+    for (const spec of staticImports(file)) {
+      specifiers.add(spec);
+      if (spec.startsWith('./')) visit(spec.slice(2));
+    }
+  };
+  visit(entry);
+  return { files, specifiers };
+}
+
+describe('the bundled CLI', () => {
+  it('is one entry file whose static graph holds no launcher, koffi, execa, child_process or toml', () => {
+    const { files, specifiers } = staticGraph('launcher.js');
+    expect(files.size).toBeLessThanOrEqual(4);
+    for (const banned of ['koffi', 'node:child_process', 'child_process']) expect([...specifiers]).not.toContain(banned);
+    for (const file of files) {
+      const text = readFileSync(path.join(DIR, file), 'utf8');
+      expect(text, file).not.toMatch(/node_modules\/(execa|toml|koffi)\//);
+      expect(text, file).not.toContain('function spawnService(');
+    }
+  });
+
+  it('loads the launcher and the unit loader from lazily imported chunks that do hold them', () => {
+    const lazy = dynamicImports('launcher.js').map((spec) => spec.slice(2));
+    expect(lazy.length).toBeGreaterThanOrEqual(2);
+    for (const file of lazy) expect(existsSync(path.join(DIR, file)), file).toBe(true);
+    const lazyText = lazy.map((file) => [...staticGraph(file).files].map((f) => readFileSync(path.join(DIR, f), 'utf8')).join('\n')).join('\n');
+    expect(lazyText).toContain('function spawnService(');
+    expect(lazyText).toMatch(/from ["']koffi["']/);
+    expect(lazyText).toMatch(/node_modules\/toml\//);
+  });
+});
