@@ -2,7 +2,7 @@
 // (on-demand units with a socket each, so no service process runs), and with
 // eager `sleep` units plus the time until all of them run; against a bare idle
 // node and the PM2 daemon (idle, and holding `sleep` apps).
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -70,10 +70,10 @@ export async function launcherFootprint(count, mode) {
 /**
  * Base cost by module: RSS (and its anonymous part) of an idle node after importing
  * one thing, each in a fresh process: [{ what, rssKiB, anonKiB }]. The first row is
- * a bare node that imported nothing.
+ * a bare node that imported nothing. (The bundled launcher as shipped is the
+ * footprint table's "1 on-demand unit" row: its chunks run the CLI when imported.)
  */
 export async function moduleCosts() {
-  const upChunk = readdirSync(path.join(ROOT, 'dist/cmd')).find((name) => /^chunk-up-.*\.js$/.test(name));
   const rows = [
     ['bare node', null],
     ['+ yargs', import.meta.resolve('yargs')],
@@ -81,7 +81,6 @@ export async function moduleCosts() {
     ['+ koffi', import.meta.resolve('koffi')],
     ['+ toml', import.meta.resolve('toml')],
     ['+ the launcher, one module per file (tsc output: dist/src/entrypoint/up.js)', pathToFileURL(path.join(ROOT, 'dist/src/entrypoint/up.js')).href],
-    ...(upChunk ? [['+ the launcher, bundled as shipped (dist/cmd/' + upChunk + ')', pathToFileURL(path.join(ROOT, 'dist/cmd', upChunk)).href]] : []),
   ];
   const out = [];
   for (const [what, url] of rows) {
