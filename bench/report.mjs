@@ -163,7 +163,7 @@ export function renderResults(r) {
       previous = u;
     }
     if (f.pm2) {
-      lines.push(`| PM2 daemon, idle | ${fmtMiB(f.pm2.idleKiB)} | ${ratio(f.pm2.idleKiB, f.bareNodeKiB)} | | |`);
+      lines.push(`| PM2 daemon, idle | ${fmtMiB(f.pm2.idleKiB)} | | ${ratio(f.pm2.idleKiB, f.bareNodeKiB)} | | | |`);
       lines.push(`| PM2 daemon, ${f.pm2.apps} \`sleep\` apps (fork mode) | ${fmtMiB(f.pm2.withAppsKiB)} | | ${ratio(f.pm2.withAppsKiB, f.bareNodeKiB)} | | | ${fmtMs(f.pm2.startMs)} (\`pm2 start\` wall) |`);
     }
     lines.push('');
