@@ -5,10 +5,11 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { ROOT } from './lib/paths.mjs';
 import { startLauncherUp } from './peers/launcher.mjs';
 import { pm2, pm2DaemonPid, pm2Kill, PM2_HOME } from './peers/pm2.mjs';
-import { pause, rssKiB, start, stopProcess, waitFor } from './lib/proc.mjs';
+import { anonKiB, pause, rssKiB, start, stopProcess, waitFor } from './lib/proc.mjs';
 
 const { request } = await import(path.join(ROOT, 'dist/src/control/client.js'));
 const SLEEP = '/bin/sleep';
@@ -23,14 +24,18 @@ async function settledRss(pid, ms = 1500) {
   return max;
 }
 
-/** Writes `count` units; on-demand ones get an abstract socket each (no process runs until a connection). */
+/**
+ * Writes `count` units, each owning an abstract unix socket and running `sleep`: eager
+ * ones start at `up`; on-demand ones run no process until a connection arrives.
+ */
 function writeUnits(dir, count, mode) {
   const unitsDir = path.join(dir, 'units');
   mkdirSync(unitsDir, { recursive: true });
   const tag = `${process.pid}-${path.basename(dir)}`;
   for (let i = 0; i < count; i++) {
     const lines = ['[service]', `exec = ["${SLEEP}", "3600"]`, 'stop_timeout = "2s"'];
-    if (mode === 'on-demand') lines.push('start = "on-demand"', '', '[[socket]]', `listen = "@bench-${tag}-${i}"`);
+    if (mode === 'on-demand') lines.push('start = "on-demand"');
+    lines.push('', '[[socket]]', `listen = "@bench-${tag}-${i}"`);
     writeFileSync(path.join(unitsDir, `u${String(i).padStart(4, '0')}.toml`), lines.join('\n') + '\n');
   }
   return unitsDir;
@@ -55,11 +60,40 @@ export async function launcherFootprint(count, mode) {
       );
       allRunningMs = performance.now() - t0;
     }
-    return { units: count, mode, rssKiB: await settledRss(up.pid), loadedMs, allRunningMs };
+    return { units: count, mode, rssKiB: await settledRss(up.pid), anonKiB: anonKiB(up.pid), loadedMs, allRunningMs };
   } finally {
     await stopProcess(up, 'SIGTERM', 60_000);
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Base cost by module: RSS (and its anonymous part) of an idle node after importing
+ * one thing, each in a fresh process: [{ what, rssKiB, anonKiB }]. The first row is
+ * a bare node that imported nothing. (The bundled launcher as shipped is the
+ * footprint table's "1 on-demand unit" row: its chunks run the CLI when imported.)
+ */
+export async function moduleCosts() {
+  const rows = [
+    ['bare node', null],
+    ['+ yargs', import.meta.resolve('yargs')],
+    ['+ execa', import.meta.resolve('execa')],
+    ['+ koffi', import.meta.resolve('koffi')],
+    ['+ toml', import.meta.resolve('toml')],
+    ['+ the launcher, one module per file (tsc output: dist/src/entrypoint/up.js)', pathToFileURL(path.join(ROOT, 'dist/src/entrypoint/up.js')).href],
+  ];
+  const out = [];
+  for (const [what, url] of rows) {
+    const load = url === null ? '' : `await import(${JSON.stringify(url)});`;
+    const proc = start(process.execPath, ['--input-type=module', '-e', `${load} console.log("up"); setInterval(() => {}, 1e9);`], { cwd: ROOT });
+    await proc.waitForLine(/^up$/, 60_000);
+    try {
+      out.push({ what, rssKiB: await settledRss(proc.child.pid), anonKiB: anonKiB(proc.child.pid) });
+    } finally {
+      await stopProcess(proc);
+    }
+  }
+  return out;
 }
 
 /** RSS of a bare idle `node -e 'setInterval(()=>{},1e9)'`. */

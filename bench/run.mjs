@@ -1,5 +1,5 @@
 // The benchmark driver: `node bench/run.mjs [--quick] [--out DIR] [--peers a,b]
-// [--no-install] [--no-soak] [--soak-restarts N] [--merge]`. Runs every available peer on
+// [--no-install] [--no-soak] [--soak-restarts N] [--note TEXT] [--merge]`. Runs every available peer on
 // the same service and machine in one run, prints ratios, and writes
 // RESULTS.md, results.json and one SVG timeline per peer into the out folder
 // (bench/ for the full run; a fresh temp folder for --quick unless --out).
@@ -13,7 +13,9 @@ import { serverStarterPeer } from './peers/server-starter.mjs';
 import { pm2Peer, pm2Kill } from './peers/pm2.mjs';
 import { naivePeer } from './peers/naive.mjs';
 import { benchRestarts } from './restart.mjs';
-import { bareNodeRss, launcherFootprint, pm2Footprint } from './footprint.mjs';
+import { bareNodeRss, launcherFootprint, moduleCosts, pm2Footprint } from './footprint.mjs';
+import { perChildCost } from './per-child.mjs';
+import { steadyState } from './steady.mjs';
 import { cliLatency } from './cli-latency.mjs';
 import { soak } from './soak.mjs';
 import { logThroughput } from './logs.mjs';
@@ -35,8 +37,10 @@ const { values: flags } = parseArgs({
 const quick = flags.quick;
 const options = quick
   ? { restarts: 3, cliRestarts: 1, concurrency: 8, steadyMs: 600, gapMs: 300, onDemand: [1, 100], eager: [10], pm2Apps: 10, cliRuns: 5, soakRestarts: 0,
+      steadyRounds: 1, steadySeconds: 1, perChild: 20, moduleCosts: false,
       logs: { seconds: 1, burstBytes: 8 * 2 ** 20, maxSize: 2 ** 20, keep: 2 } }
-  : { restarts: 20, cliRestarts: 3, concurrency: 8, steadyMs: 1500, gapMs: 400, onDemand: [1, 100, 1000], eager: [100, 1000], pm2Apps: 100, cliRuns: 20, soakRestarts: 1000,
+  : { restarts: 20, cliRestarts: 3, concurrency: 8, steadyMs: 1500, gapMs: 400, onDemand: [1, 100, 1000], eager: [1, 100, 1000], pm2Apps: 100, cliRuns: 21, soakRestarts: 1000,
+      steadyRounds: 3, steadySeconds: 5, perChild: 200, moduleCosts: true,
       logs: { seconds: 10, burstBytes: 2 ** 30, maxSize: 10 * 2 ** 20, keep: 5 } };
 if (flags['no-soak']) options.soakRestarts = 0;
 if (flags['soak-restarts']) options.soakRestarts = Number(flags['soak-restarts']);
@@ -77,12 +81,23 @@ async function main() {
     log(`  ${r.requests} requests, ${r.failed} failed, restart median ${Math.round(r.restarts.map((t) => t.ms).sort((a, b) => a - b)[r.restarts.length >> 1])} ms`);
     results.restart.push(r);
   }
+  if (!wanted || wanted.has('steady')) {
+    log(`steady state: the service alone vs behind the launcher, ${options.steadyRounds} × ${options.steadySeconds} s each ...`);
+    results.steady = await steadyState({ rounds: options.steadyRounds, seconds: options.steadySeconds, concurrency: options.concurrency });
+    log(`  ${results.steady.launcher.rps.toFixed(0)} vs ${results.steady.self.rps.toFixed(0)} requests/s (${results.steady.ratio.toFixed(2)}×), launcher CPU ${results.steady.launcher.cpuPct.toFixed(1)}%`);
+  }
   if (!wanted || wanted.has('footprint')) {
     log('footprint ...');
     const launcher = [];
     for (const n of options.onDemand) launcher.push(await launcherFootprint(n, 'on-demand'));
     for (const n of options.eager) launcher.push(await launcherFootprint(n, 'eager'));
-    results.footprint = { bareNodeKiB: await bareNodeRss(), launcher, pm2: pm2Available ? await pm2Footprint(options.pm2Apps) : null };
+    results.footprint = {
+      bareNodeKiB: await bareNodeRss(),
+      launcher,
+      pm2: pm2Available ? await pm2Footprint(options.pm2Apps) : null,
+      perChild: await perChildCost(options.perChild),
+      modules: options.moduleCosts ? await moduleCosts() : null,
+    };
   }
   if (!wanted || wanted.has('cli')) {
     log('CLI latency ...');
@@ -101,6 +116,7 @@ async function main() {
       onProgress: (i, load) => i % 100 === 0 && log(`  soak ${i}/${options.soakRestarts}: ${load.ok} ok, ${load.failed} failed`),
     });
   }
+  results.machine.loadAvgEnd = os.loadavg().map((x) => +x.toFixed(2));
   if (flags.merge) mergePrevious(results);
   writeFileSync(path.join(outDir, 'results.json'), JSON.stringify(results, null, 2) + '\n');
   writeFileSync(path.join(outDir, 'RESULTS.md'), renderResults(results));

@@ -1,38 +1,9 @@
 #!/usr/bin/env node
-// The `launcher` command: a yargs root with one module per verb in ./commands.
-// Verbs stay thin: parse flags, call src/, let exit.ts map the outcome.
-import { readFileSync } from 'node:fs';
-import yargs from 'yargs';
-import { hideBin } from 'yargs/helpers';
-import { reportError, setDebug } from './exit.js';
-import { LauncherError } from '../src/errors.js';
-import { commands } from './commands/index.js';
+// The `launcher` command's entry. It turns on Node's on-disk compile cache where the
+// running Node has one (module.enableCompileCache, Node >= 22.1; a no-op before), then
+// loads the CLI (cmd/main.ts): modules loaded after the call, that is the whole CLI
+// and the launcher, are compiled once and read back from the cache on later runs.
+import module from 'node:module';
 
-const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-
-const cli = yargs(hideBin(process.argv))
-  .scriptName('launcher')
-  .usage('$0 <command> [options]\n\nRuns services on sockets it owns, the systemd way (LISTEN_FDS).')
-  .option('debug', { type: 'boolean', describe: 'Show stack traces with errors', global: true })
-  .middleware((argv) => setDebug(Boolean(argv.debug)))
-  .command(commands)
-  .demandCommand(1, 'Name a command; see `launcher --help`.')
-  .recommendCommands()
-  .strict()
-  .version(pkg.version)
-  .help()
-  .alias('h', 'help')
-  .wrap(Math.min(100, process.stdout.columns ?? 100))
-  .fail((message, error) => {
-    // yargs calls this for usage errors (message) and for errors thrown by handlers (error).
-    if (error && !(error instanceof LauncherError && error.code === 'LAUNCHER_USAGE')) throw error;
-    process.stderr.write(`launcher: ${message ?? error?.message}\n`);
-    process.stderr.write('Run `launcher --help` (or `launcher COMMAND --help`) for usage.\n');
-    process.exit(2);
-  });
-
-try {
-  await cli.parseAsync();
-} catch (error) {
-  process.exitCode = reportError(error);
-}
+(module as { enableCompileCache?: () => unknown }).enableCompileCache?.();
+void import('./main.js');

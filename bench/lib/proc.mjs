@@ -153,3 +153,24 @@ export async function stopProcess(handle, signal = 'SIGTERM', graceMs = 10_000) 
   clearTimeout(timer);
   return code;
 }
+
+/** The anonymous (heap, stacks; not file-backed) part of `pid`'s RSS in KiB, or NaN when gone. */
+export function anonKiB(pid) {
+  try {
+    const m = /^Anonymous:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+    return m ? Number(m[1]) : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+/** CPU time (user + system) `pid` has used so far, in ms (from /proc/<pid>/stat; clock ticks of 10 ms). */
+export function cpuMs(pid) {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return NaN;
+  }
+}

@@ -1,14 +1,14 @@
 // The launcher as a restart peer: `launcher up` owning 127.0.0.1:PORT for one
-// `web` unit (the e2e HTTP fixture, ready by READY=1), restarted through the
+// `web` unit (apps/service.mjs, ready by READY=1), restarted through the
 // control socket — so the timing is the launcher's own round trip — with a
 // few restarts through the real `launcher restart web` CLI for its wall time.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ROOT, CLI } from '../lib/paths.mjs';
+import { APPS, ROOT, CLI } from '../lib/paths.mjs';
 import { start, run, stopProcess, waitForHttp } from '../lib/proc.mjs';
 
 const { request } = await import(path.join(ROOT, 'dist/src/control/client.js'));
-const SERVICE = path.join(ROOT, 'test/fixtures/e2e/http-service.mjs');
+const SERVICE = path.join(APPS, 'service.mjs');
 
 /** Writes a units dir with one `web` unit on 127.0.0.1:`port`; returns its path. */
 export function writeWebUnit(dir, port, handoff) {

@@ -13,7 +13,7 @@ export function naivePeer() {
     available: async () => true,
     async start({ port }) {
       const spawnApp = async () => {
-        const proc = start(process.execPath, [path.join(APPS, 'self-binding-app.mjs')], { env: { ...process.env, PORT: String(port) } });
+        const proc = start(process.execPath, [path.join(APPS, 'service.mjs')], { env: { ...process.env, PORT: String(port) } });
         await proc.waitForLine(/listening on/, 20_000);
         return proc;
       };

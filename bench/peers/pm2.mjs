@@ -54,7 +54,7 @@ export function pm2Peer({ install = true, instances = 2 } = {}) {
     available: () => ensurePm2({ install }),
     async start({ port }) {
       await pm2Kill();
-      const app = path.join(APPS, 'self-binding-app.mjs');
+      const app = path.join(APPS, 'service.mjs');
       await pm2(['start', app, '--name', 'web', '-i', String(instances)], { PORT: String(port) });
       await waitForHttp(port);
       return {

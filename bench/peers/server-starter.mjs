@@ -17,7 +17,7 @@ export function serverStarterPeer() {
       return r.code === 0 ? true : 'start_server not found (apt-get install libserver-starter-perl)';
     },
     async start({ port }) {
-      const proc = start('start_server', [`--port=127.0.0.1:${port}`, '--backlog=4096', '--interval=1', '--', process.execPath, path.join(APPS, 'server-starter-app.mjs')]);
+      const proc = start('start_server', [`--port=127.0.0.1:${port}`, '--backlog=4096', '--interval=1', '--', process.execPath, path.join(APPS, 'service.mjs')]);
       await waitForHttp(port);
       const died = () => proc.lines.filter((l) => /old worker \d+ died/.test(l)).length;
       return {

@@ -77,7 +77,8 @@ export class Reaper {
   sweep(): number {
     let zombies: number[];
     try {
-      zombies = zombieChildPids();
+      // Own children are skipped before their stat is read: a sweep costs per thread, not per service.
+      zombies = zombieChildPids(this.isOwnChild);
     } catch (error) {
       this.log(`reaper: cannot list children: ${String(error)}, ignoring`);
       return 0;
@@ -87,7 +88,6 @@ export class Reaper {
     for (const pid of this.firstSeen.keys()) if (!present.has(pid)) this.firstSeen.delete(pid);
     let count = 0;
     for (const pid of zombies) {
-      if (this.isOwnChild(pid)) continue;
       if (this.minZombieAgeMs > 0) {
         const seen = this.firstSeen.get(pid);
         if (seen === undefined) this.firstSeen.set(pid, now);

@@ -49,7 +49,10 @@ export class FdWatcher {
   /** Consecutive failed poll rounds (for backoff). */
   private failures = 0;
   private stopped = false;
+  /** A rearm is queued for the end of this tick (changes to the set are batched). */
+  private rearmQueued = false;
   private readonly wakeBuf = Buffer.alloc(8);
+  private readonly oneBuf = Buffer.from([1, 0, 0, 0, 0, 0, 0, 0]);
 
   constructor() {
     this.wakeFd = check(eventfdFn(0, EFD_CLOEXEC | EFD_NONBLOCK), 'eventfd');
@@ -60,14 +63,14 @@ export class FdWatcher {
     if (this.stopped) throw new Error('FdWatcher is stopped');
     const entry: Entry = { fd, events: options.events ?? POLLIN, callback, oneshot: options.oneshot ?? false, cancelled: false };
     this.entries.add(entry);
-    this.rearm();
+    this.queueRearm();
     return {
       fd,
       cancel: () => {
         if (entry.cancelled) return;
         entry.cancelled = true;
         this.entries.delete(entry);
-        this.rearm();
+        this.queueRearm();
       },
     };
   }
@@ -88,9 +91,21 @@ export class FdWatcher {
   }
 
   private wake(): void {
-    const one = Buffer.alloc(8);
-    one.writeBigUInt64LE(1n);
-    write(this.wakeFd, one);
+    write(this.wakeFd, this.oneBuf);
+  }
+
+  /**
+   * Rearm once at the end of this tick, however many watches changed in it: starting
+   * 1000 on-demand units is then one poll round, not 1000 rounds of 1..1000 fds each
+   * (quadratic garbage that grows the young heap for the launcher's whole life).
+   */
+  private queueRearm(): void {
+    if (this.rearmQueued) return;
+    this.rearmQueued = true;
+    queueMicrotask(() => {
+      this.rearmQueued = false;
+      this.rearm();
+    });
   }
 
   /** Start a poll round, or interrupt the one in flight so it sees the new set. */

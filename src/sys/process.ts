@@ -153,7 +153,11 @@ function childPidsByScan(): number[] {
   return pids;
 }
 
-/** Direct children that have exited and wait to be reaped (state Z). */
-export function zombieChildPids(): number[] {
-  return childPids().filter((pid) => readProcStat(pid)?.state === 'Z');
+/**
+ * Direct children that have exited and wait to be reaped (state Z). Children for which
+ * `skip` returns true are left out before their /proc/<pid>/stat is read, so a caller that
+ * ignores its own children pays per thread, not per child.
+ */
+export function zombieChildPids(skip: (pid: number) => boolean = () => false): number[] {
+  return childPids().filter((pid) => !skip(pid) && readProcStat(pid)?.state === 'Z');
 }

@@ -40,3 +40,21 @@ function covers(wildcard: string, ipv6Only: boolean, other: string): boolean {
   if (wildcard === '::') return otherIsV6 || !ipv6Only;
   return false;
 }
+
+/**
+ * Sockets can clash only within one bucket (same kind and same path, name or port), so a
+ * check across many units compares each socket with its bucket, not with every socket.
+ */
+export function clashBucket(spec: SocketSpec): string {
+  const l = spec.listen;
+  switch (l.kind) {
+    case 'unix':
+      return `unix:${l.path}`;
+    case 'abstract':
+      return `abstract:${l.name}`;
+    case 'fd':
+      return `fd:${l.name}`;
+    case 'inet':
+      return `inet:${l.port}`;
+  }
+}

@@ -4,7 +4,7 @@ import path from 'node:path';
 import toml from 'toml';
 import { LauncherError } from '../errors.js';
 import type { ValidateOptions } from './context.js';
-import { listensClash } from './duplicates.js';
+import { clashBucket, listensClash } from './duplicates.js';
 import { fileKeyName, Issues } from './issues.js';
 import { aggregateError, checkUnit, hasAddress, type CheckedUnit } from './validate.js';
 import type { Unit } from './types.js';
@@ -95,22 +95,31 @@ function failed(file: string, error: LauncherError): CheckedUnit {
   return { file, issues, sockets: [] };
 }
 
-/** Each socket against every socket of earlier units; the error goes to the later one, naming both files. */
+/**
+ * Each socket against every socket of earlier units; the error goes to the later one, naming
+ * both files (the first earlier unit that clashes, and its first clashing socket). Sockets are
+ * compared only within their clashBucket, so 1000 units cost 1000 lookups, not 500 000 pairs.
+ */
 function checkDuplicatesAcross(units: readonly CheckedUnit[]): void {
-  units.forEach((later, laterIndex) => {
+  const buckets = new Map<string, { unit: CheckedUnit; index: number }[]>();
+  for (const later of units) {
     later.sockets.forEach((socket, socketIndex) => {
       if (!hasAddress(socket)) return;
-      for (const earlier of units.slice(0, laterIndex)) {
-        const otherIndex = earlier.sockets.findIndex((other) => hasAddress(other) && listensClash(other, socket));
-        if (otherIndex < 0) continue;
-        const other = earlier.sockets[otherIndex]!;
-        const otherFile = earlier.file;
-        const how = listensClash(other, socket) === 'same' ? 'is already used by' : 'overlaps';
-        later.issues.add({ table: 'socket', index: socketIndex, key: 'listen' },
-          `${JSON.stringify(socket.listenText)} ${how} ${path.basename(otherFile)} [[socket]][${otherIndex}] (${JSON.stringify(other.listenText)})`,
-          { extra: { address: socket.listenText, otherFile, otherKey: `[[socket]][${otherIndex}].listen` } });
-        return;
-      }
+      const earlierOne = buckets.get(clashBucket(socket))?.find((e) => hasAddress(e.unit.sockets[e.index]!) && listensClash(e.unit.sockets[e.index]!, socket));
+      if (!earlierOne) return;
+      const other = earlierOne.unit.sockets[earlierOne.index]!;
+      const otherFile = earlierOne.unit.file;
+      const otherIndex = earlierOne.index;
+      const how = listensClash(other, socket) === 'same' ? 'is already used by' : 'overlaps';
+      later.issues.add({ table: 'socket', index: socketIndex, key: 'listen' },
+        `${JSON.stringify(socket.listenText)} ${how} ${path.basename(otherFile)} [[socket]][${otherIndex}] (${JSON.stringify(other.listenText)})`,
+        { extra: { address: socket.listenText, otherFile, otherKey: `[[socket]][${otherIndex}].listen` } });
     });
-  });
+    later.sockets.forEach((socket, index) => {
+      const key = clashBucket(socket);
+      const bucket = buckets.get(key);
+      if (bucket) bucket.push({ unit: later, index });
+      else buckets.set(key, [{ unit: later, index }]);
+    });
+  }
 }

@@ -1,10 +1,11 @@
 // Every invalid fixture breaks exactly one thing: the loader must name that one error, its file, key and line.
-import { readdirSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { LauncherError, type ErrorCode } from '../../src/errors.js';
 import { loadUnitDir, loadUnitFile, type ValidateOptions } from '../../src/units/index.js';
+import { makeTmpDir } from '../helpers/tmp.js';
 
 const INVALID = fileURLToPath(new URL('../fixtures/units/invalid/', import.meta.url));
 const NON_ROOT: ValidateOptions = { identity: { uid: 1000, gids: [1000] } };
@@ -136,6 +137,23 @@ describe('invalid unit folders', () => {
     const errors = await errorsOf(loadUnitDir(dir('dup-across-wildcard')));
     expect(errors).toHaveLength(1);
     expect(errors[0]?.message).toMatch(/"\[::1\]:9201" overlaps a\.toml/);
+  });
+
+  test('a clash names the first earlier unit that holds the address, and its first such socket', async () => {
+    const tmp = makeTmpDir('launcher-dup-order-');
+    try {
+      const unit = (...listens: string[]) => ['[service]', 'exec = ["/bin/sleep", "1"]', ...listens.flatMap((l) => ['[[socket]]', `listen = "${l}"`])].join('\n') + '\n';
+      writeFileSync(path.join(tmp.dir, 'a.toml'), unit('127.0.0.1:9310', '127.0.0.1:9311'));
+      writeFileSync(path.join(tmp.dir, 'b.toml'), unit('0.0.0.0:9311'));
+      writeFileSync(path.join(tmp.dir, 'c.toml'), unit('127.0.0.1:9312', '127.0.0.1:9311'));
+      const errors = await errorsOf(loadUnitDir(tmp.dir));
+      expect(errors.map((e) => [path.basename(e.context.file ?? ''), e.context.key, e.message])).toEqual([
+        ['b.toml', '[[socket]][0].listen', '"0.0.0.0:9311" overlaps a.toml [[socket]][1] ("127.0.0.1:9311")'],
+        ['c.toml', '[[socket]][1].listen', '"127.0.0.1:9311" is already used by a.toml [[socket]][1] ("127.0.0.1:9311")'],
+      ]);
+    } finally {
+      tmp.cleanup();
+    }
   });
 
   test('every error of every file is reported, in file and line order', async () => {
