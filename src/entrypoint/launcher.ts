@@ -10,7 +10,9 @@ import type { InheritedFds } from '../sockets/inherited.js';
 import { openNotifySocket, type NotifySocket } from '../supervisor/notify.js';
 import { UnitSupervisor, type RestartReport, type SettledEvent } from '../supervisor/index.js';
 import { fdWatcher, type Watch } from '../sys/poll.js';
+import { close } from '../sys/libc.js';
 import { createSupervisorEnv } from './supervisor-env.js';
+import { UnitFdStores } from './fd-stores.js';
 import { buildStatusReply } from './status.js';
 import type { Logger } from './log.js';
 import type { StatusReply } from './status-reply.js';
@@ -29,6 +31,8 @@ export interface UnitRuntime {
    * rolling handoff failed partway; closed when the unit goes (or a later reload replaces them).
    */
   retained: { sockets: BoundSocket[]; notify: NotifySocket | undefined }[];
+  /** fds the unit's instances handed over with FDSTORE=1; kept until `stop` or removal. */
+  readonly fdStores: UnitFdStores;
 }
 
 export interface LauncherOptions {
@@ -88,7 +92,8 @@ export class Launcher extends EventEmitter {
     const notify = this.openNotify(unit);
     this.notifyOf.set(unit, notify);
     const supervisor = new UnitSupervisor(unit, createSupervisorEnv(this, this.#options.ownPids));
-    const runtime: UnitRuntime = { supervisor, sockets, notify, watches: [], retained: [] };
+    const fdStores = new UnitFdStores((event) => this.logger.supervisor({ unit: unit.name, ...event }));
+    const runtime: UnitRuntime = { supervisor, sockets, notify, watches: [], retained: [], fdStores };
     supervisor.on('settled', (event: SettledEvent) => this.onSettled(runtime, event));
     this.units.set(unit.name, runtime);
     return runtime;
@@ -99,7 +104,17 @@ export class Launcher extends EventEmitter {
     if (!needsNotify(unit)) return undefined;
     const address = `@launcher/${this.#notifyTag}/${unit.name}/${randomBytes(3).toString('hex')}`;
     return openNotifySocket(address, {
-      onMessage: (msg) => this.units.get(unit.name)?.supervisor.notify(msg),
+      onMessage: (msg) => {
+        const runtime = this.units.get(unit.name);
+        let owner: number | null = null;
+        try {
+          owner = runtime ? runtime.supervisor.notify(msg) : null;
+        } finally {
+          // Every passed fd is stored or closed here, whatever the supervisor made of the datagram.
+          if (runtime) runtime.fdStores.apply(msg, owner, runtime.supervisor.unit.service.fdStoreMax);
+          else for (const fd of msg.fds ?? []) close(fd);
+        }
+      },
       onIgnored: (reason, pid) => this.logger.supervisor({ unit: unit.name, level: 'warn', pid, message: `notify datagram ${reason}, ignoring` }),
     });
   }
@@ -171,6 +186,7 @@ export class Launcher extends EventEmitter {
       this.resolve(names).map(async (r) => {
         this.disarm(r);
         await r.supervisor.stop();
+        r.fdStores.clear(); // `stop` releases the fd store (a crash or restart keeps it)
       }),
     );
   }
@@ -197,6 +213,7 @@ export class Launcher extends EventEmitter {
   /** Closes a unit's sockets and notify socket (its children must be gone). */
   release(runtime: UnitRuntime): void {
     this.disarm(runtime);
+    runtime.fdStores.clear();
     socketsHeldBy(runtime).forEach(closeSocket);
     runtime.notify?.close();
     for (const r of runtime.retained) r.notify?.close();
@@ -213,9 +230,9 @@ export function socketsHeldBy(runtime: UnitRuntime): BoundSocket[] {
   return [...byFd.values()];
 }
 
-/** Whether `unit` reads sd_notify datagrams (readiness or watchdog). */
+/** Whether `unit` reads sd_notify datagrams (readiness, watchdog, or the fd store even with ready = "started"). */
 export function needsNotify(unit: Unit): boolean {
-  return unit.service.ready === 'notify' || unit.service.watchdogMs > 0;
+  return unit.service.ready === 'notify' || unit.service.watchdogMs > 0 || unit.service.fdStoreMax > 0;
 }
 
 /** The exit code a launcher reports for the last service's status: code, or 128+signal. */

@@ -89,6 +89,7 @@ export async function applyReload(launcher: Launcher, next: readonly Unit[], pro
     progress(`${name}: removed, stopping`);
     launcher.disarm(runtime);
     await runtime.supervisor.stop({ force: true });
+    runtime.fdStores.clear();
     runtime.notify?.close();
     closeRetainedNotify(runtime, undefined);
     launcher.units.delete(name);
@@ -117,6 +118,7 @@ export async function applyReload(launcher: Launcher, next: readonly Unit[], pro
       closeRetainedNotify(runtime, notify);
       runtime.notify = notify;
       runtime.sockets = sockets;
+      runtime.fdStores.fit(unit.service.instances, unit.service.fdStoreMax);
       runtime.retained = []; // every instance runs the new spec: old sockets close below unless kept
       if (runtime.supervisor.status().state === 'waiting') launcher.armOnDemand(runtime);
     } catch (error) {

@@ -19,10 +19,12 @@ export function createSupervisorEnv(launcher: Launcher, ownPids: Set<number>): S
     spawn: (unit, instance) => {
       const notify = launcher.notifyOf.get(unit);
       let claimed = 0;
+      const stored = launcher.units.get(unit.name)?.fdStores.passedTo(instance) ?? [];
       const child = spawnService({
         unit,
         instance,
         sockets: launcher.socketsOf.get(unit) ?? [],
+        extraFds: stored.map((s) => ({ fd: s.fd, name: s.name })),
         ...(notify ? { notifySocket: notify.address } : {}),
         onLine: (line) => launcher.logger.child(line),
         onSpawn: (pid) => {
@@ -31,7 +33,17 @@ export function createSupervisorEnv(launcher: Launcher, ownPids: Set<number>): S
         },
       });
       void child.exited.then(() => ownPids.delete(claimed));
-      return child;
+      // What the child sent just before it died (FDSTORE=1 while stopping) is read before its
+      // exit is acted on, while its pid still identifies it, as systemd does.
+      const exited = child.exited.then((status) => {
+        try {
+          notify?.drain();
+        } catch (error) {
+          launcher.logger.supervisor({ unit: unit.name, level: 'warn', message: `reading the notify socket: ${(error as Error).message}, ignoring` });
+        }
+        return status;
+      });
+      return { ...child, pid: child.pid, exited, kill: (signal) => child.kill(signal), lastLines: () => child.lastLines() };
     },
     log: (event) => launcher.logger.supervisor(event),
   };

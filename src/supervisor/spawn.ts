@@ -6,7 +6,7 @@ import { reapplyOptions } from '../sockets/options.js';
 import type { Unit } from '../units/types.js';
 import type { Child, ExitStatus } from './contract.js';
 import { execCommand, type ShimKind } from './exec-shim.js';
-import { buildServiceEnv, pidVariables } from './spawn-env.js';
+import { buildServiceEnv, pidVariables, type PassedFd } from './spawn-env.js';
 import { serviceIdentity } from './spawn-identity.js';
 import { LineSplitter, RecentLines } from './spawn-output.js';
 
@@ -25,6 +25,12 @@ export interface SpawnOptions {
   readonly instance: number;
   /** Passed as fds 3, 4, … in this order (normally the unit's sockets in file order). */
   readonly sockets: readonly BoundSocket[];
+  /** Passed after the sockets (stored fds, or an accepted connection), counted in LISTEN_FDS. */
+  readonly extraFds?: readonly PassedFd[];
+  /** Also place this fd at 0 and 1 (stdio = "socket": the accepted connection). */
+  readonly stdioFd?: number;
+  /** More protocol variables set for this child only (REMOTE_ADDR, REMOTE_PORT). */
+  readonly extraEnv?: Readonly<Record<string, string>>;
   /** NOTIFY_SOCKET for the child, when the unit uses ready = "notify". */
   readonly notifySocket?: string;
   /** Called once per complete output line (and for a partial last line at exit). */
@@ -42,8 +48,8 @@ export interface SpawnOptions {
  * place, which clears close-on-exec on the copy only. (execa's types list only the literal
  * fds 3-9 for extra stdio entries; child_process accepts any open fd, hence the cast.)
  */
-function socketStdio(sockets: readonly BoundSocket[]): readonly ['ignore', 'pipe', 'pipe', ...3[]] {
-  return ['ignore', 'pipe', 'pipe', ...sockets.map((s) => s.fd as 3)];
+function socketStdio(fds: readonly number[], stdioFd: number | undefined): readonly ['ignore' | 3, 'pipe' | 3, 'pipe', ...3[]] {
+  return [stdioFd === undefined ? 'ignore' : (stdioFd as 3), stdioFd === undefined ? 'pipe' : (stdioFd as 3), 'pipe', ...fds.map((fd) => fd as 3)];
 }
 
 /**
@@ -63,11 +69,12 @@ const OUTPUT_DRAIN_MS = 250;
 export function spawnService(opts: SpawnOptions): Child {
   const { unit, instance, sockets } = opts;
   for (const s of sockets) reapplyOptions(s);
-  const command = execCommand(unit.service, pidVariables(unit, sockets), opts.shim);
+  const extraFds = opts.extraFds ?? [];
+  const command = execCommand(unit.service, pidVariables(unit, sockets, extraFds), opts.shim);
   const subprocess = execa(command.file, [...command.args], {
     ...(command.argv0 !== undefined ? { argv0: command.argv0 } : {}),
     ...serviceIdentity(unit),
-    stdio: socketStdio(sockets),
+    stdio: socketStdio([...sockets.map((s) => s.fd), ...extraFds.map((p) => p.fd)], opts.stdioFd),
     detached: true,
     reject: false,
     buffer: false,

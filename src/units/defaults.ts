@@ -1,5 +1,5 @@
 // Every default a unit file may omit, in one place (docs/units.md documents the same table).
-import type { Handoff, ReadyMode, RestartPolicy, SocketType, StartMode } from './types.js';
+import type { Handoff, ReadyMode, RestartPolicy, SocketType, StartMode, StdioMode } from './types.js';
 
 /** Service defaults; durations in milliseconds. workdir defaults to the unit file's folder (not listed: it depends on the file). */
 export const SERVICE_DEFAULTS = Object.freeze({
@@ -16,6 +16,8 @@ export const SERVICE_DEFAULTS = Object.freeze({
   instances: 1,
   start: 'eager' as StartMode,
   watchdogMs: 0,
+  fdStoreMax: 0,
+  stdio: 'pipe' as StdioMode,
 });
 
 /** Socket defaults. The fd name defaults to the unit name (not listed: it depends on the unit). */
@@ -27,6 +29,8 @@ export const SOCKET_DEFAULTS = Object.freeze({
   noDelay: false,
   keepAlive: false,
   nonBlocking: false,
+  accept: false,
+  maxConnections: 64,
 });
 
 /** The ad-hoc unit's name when `launcher run` gets no --name. */

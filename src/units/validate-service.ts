@@ -15,6 +15,8 @@ import type { ServiceSpec } from './types.js';
 
 /** More children than this per unit is almost certainly a typo (and a fork bomb). */
 export const MAX_INSTANCES = 1024;
+/** Stored fds per instance: systemd's own ceiling for FileDescriptorStoreMax. */
+export const MAX_FD_STORE = 4096;
 
 /**
  * Validate a [service] table. Always returns a ServiceSpec (with fallbacks where a key was bad)
@@ -65,6 +67,8 @@ export function readService(table: Record<string, unknown>, issues: Issues, cont
     instances: fields.integer('instances', SERVICE_DEFAULTS.instances, 1, MAX_INSTANCES),
     start: fields.choice('start', ['eager', 'on-demand'], SERVICE_DEFAULTS.start),
     watchdogMs: fields.duration('watchdog', SERVICE_DEFAULTS.watchdogMs),
+    fdStoreMax: fields.integer('fd_store_max', SERVICE_DEFAULTS.fdStoreMax, 0, MAX_FD_STORE),
+    stdio: fields.choice('stdio', ['pipe', 'socket'], SERVICE_DEFAULTS.stdio),
   };
 }
 

@@ -145,6 +145,8 @@ export function makeUnit(service: Partial<ServiceSpec> = {}, name = 'web'): Unit
       instances: 1,
       start: 'eager',
       watchdogMs: 0,
+      fdStoreMax: 0,
+      stdio: 'pipe',
       ...service,
     },
     sockets: [],

@@ -82,7 +82,7 @@ describe('valid unit files', () => {
       },
       {
         listenText: 'unix:run/full.sock', listen: { kind: 'unix', path: path.join(VALID, 'run/full.sock') }, name: 'admin',
-        type: 'stream', ...{ backlog: 4096, reusePort: false, ipv6Only: false, noDelay: false, keepAlive: false, nonBlocking: false },
+        type: 'stream', ...{ backlog: 4096, reusePort: false, ipv6Only: false, noDelay: false, keepAlive: false, nonBlocking: false, accept: false, maxConnections: 64 },
         mode: 0o660, owner: 'root', group: 'root',
       },
     ]);
