@@ -16,17 +16,28 @@ export function formatDuration(ms: number | null): string {
   return `${Math.floor(h / 24)}d${String(h % 24).padStart(2, '0')}h`;
 }
 
-/** A fixed-width table, one row per unit, ending in a newline. */
+/**
+ * A fixed-width table, one row per unit, ending in a newline. A per-connection unit
+ * (accept = true) is followed by one row per live connection, `unit@n`. A STORED
+ * column (fds kept by FDSTORE=1) appears when some unit has an fd store.
+ */
 export function formatStatusTable(reply: StatusReply): string {
-  const header = ['UNIT', 'STATE', 'PID', 'SOCKETS', 'UPTIME', 'RESTARTS', 'STATUS'];
-  const rows = reply.units.map((u) => [
-    u.name,
-    u.state,
-    u.pids.length ? u.pids.join(',') : '-',
-    u.sockets.length ? u.sockets.map((s) => s.local || s.listen).join(',') : '-',
-    formatDuration(u.uptimeMs),
-    String(u.restarts),
-    u.statusText ?? '',
+  const stored = reply.units.some((u) => (u.fdStoreMax ?? 0) > 0 || (u.storedFds?.length ?? 0) > 0);
+  const header = ['UNIT', 'STATE', 'PID', 'SOCKETS', 'UPTIME', 'RESTARTS', ...(stored ? ['STORED'] : []), 'STATUS'];
+  const rows = reply.units.flatMap((u) => [
+    [
+      u.name,
+      u.state,
+      u.perConnection ? (u.instances.length ? `${u.instances.length} conn` : '-') : u.pids.length ? u.pids.join(',') : '-',
+      u.sockets.length ? u.sockets.map((s) => s.local || s.listen).join(',') : '-',
+      formatDuration(u.uptimeMs),
+      String(u.restarts),
+      ...(stored ? [(u.fdStoreMax ?? 0) > 0 ? `${u.storedFds?.length ?? 0}/${u.fdStoreMax}` : '-'] : []),
+      u.statusText ?? '',
+    ],
+    ...(u.perConnection
+      ? u.instances.map((i) => [`${u.name}@${i.index}`, i.state, i.pid === null ? '-' : String(i.pid), '', formatDuration(i.forMs), '', ...(stored ? [''] : []), ''])
+      : []),
   ]);
   if (rows.length === 0) return 'no units\n';
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));

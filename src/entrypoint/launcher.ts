@@ -8,10 +8,17 @@ import type { Unit } from '../units/types.js';
 import { bindUnitSockets, closeSocket, type BoundSocket } from '../sockets/index.js';
 import type { InheritedFds } from '../sockets/inherited.js';
 import { openNotifySocket, type NotifySocket } from '../supervisor/notify.js';
-import { UnitSupervisor, type RestartReport, type SettledEvent } from '../supervisor/index.js';
+import {
+  UnitSupervisor,
+  PerConnectionSupervisor,
+  isPerConnection,
+  type RestartReport,
+  type ServiceSupervisor,
+  type SettledEvent,
+} from '../supervisor/index.js';
 import { fdWatcher, type Watch } from '../sys/poll.js';
 import { close } from '../sys/libc.js';
-import { createSupervisorEnv } from './supervisor-env.js';
+import { createConnectionEnv, createSupervisorEnv } from './supervisor-env.js';
 import { UnitFdStores } from './fd-stores.js';
 import { buildStatusReply } from './status.js';
 import type { Logger } from './log.js';
@@ -20,7 +27,7 @@ import type { ExitStatus } from '../supervisor/contract.js';
 
 /** What the launcher holds for one unit. */
 export interface UnitRuntime {
-  readonly supervisor: UnitSupervisor;
+  readonly supervisor: ServiceSupervisor;
   /** Sockets of the unit's current spec, in file order (fds 3..). */
   sockets: BoundSocket[];
   notify: NotifySocket | undefined;
@@ -91,7 +98,9 @@ export class Launcher extends EventEmitter {
     this.socketsOf.set(unit, sockets);
     const notify = this.openNotify(unit);
     this.notifyOf.set(unit, notify);
-    const supervisor = new UnitSupervisor(unit, createSupervisorEnv(this, this.#options.ownPids));
+    const supervisor = isPerConnection(unit)
+      ? new PerConnectionSupervisor(unit, createConnectionEnv(this, this.#options.ownPids))
+      : new UnitSupervisor(unit, createSupervisorEnv(this, this.#options.ownPids));
     const fdStores = new UnitFdStores((event) => this.logger.supervisor({ unit: unit.name, ...event }));
     const runtime: UnitRuntime = { supervisor, sockets, notify, watches: [], retained: [], fdStores };
     supervisor.on('settled', (event: SettledEvent) => this.onSettled(runtime, event));
@@ -232,6 +241,7 @@ export function socketsHeldBy(runtime: UnitRuntime): BoundSocket[] {
 
 /** Whether `unit` reads sd_notify datagrams (readiness, watchdog, or the fd store even with ready = "started"). */
 export function needsNotify(unit: Unit): boolean {
+  if (isPerConnection(unit)) return false; // a process per connection reads no notify socket
   return unit.service.ready === 'notify' || unit.service.watchdogMs > 0 || unit.service.fdStoreMax > 0;
 }
 

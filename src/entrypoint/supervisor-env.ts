@@ -2,6 +2,8 @@
 // the unit's own sockets and notify socket, and the launcher's logger.
 import { performance } from 'node:perf_hooks';
 import type { SupervisorEnv, TimerHandle } from '../supervisor/contract.js';
+import type { ConnectionEnv } from '../supervisor/per-connection.js';
+import { remoteVariables } from '../supervisor/remote-address.js';
 import { spawnService } from '../supervisor/spawn.js';
 import type { Launcher } from './launcher.js';
 
@@ -46,5 +48,39 @@ export function createSupervisorEnv(launcher: Launcher, ownPids: Set<number>): S
       return { ...child, pid: child.pid, exited, kill: (signal) => child.kill(signal), lastLines: () => child.lastLines() };
     },
     log: (event) => launcher.logger.supervisor(event),
+  };
+}
+
+/**
+ * The env of a per-connection unit: each connection's process gets the
+ * connection as fd 3 (LISTEN_FDS=1, LISTEN_FDNAMES=connection), REMOTE_ADDR and
+ * REMOTE_PORT for TCP, and with stdio = "socket" the connection as fds 0 and 1.
+ */
+export function createConnectionEnv(launcher: Launcher, ownPids: Set<number>): ConnectionEnv {
+  const base = createSupervisorEnv(launcher, ownPids);
+  return {
+    now: base.now,
+    setTimer: base.setTimer,
+    clearTimer: base.clearTimer,
+    log: base.log,
+    sockets: (unit) => launcher.socketsOf.get(unit) ?? [],
+    spawn: (unit, n, connection) => {
+      let claimed = 0;
+      const child = spawnService({
+        unit,
+        instance: n,
+        sockets: [],
+        extraFds: [{ fd: connection.fd, name: 'connection' }],
+        ...(unit.service.stdio === 'socket' ? { stdioFd: connection.fd } : {}),
+        extraEnv: remoteVariables(connection.peer),
+        onLine: (line) => launcher.logger.child(line),
+        onSpawn: (pid) => {
+          claimed = pid;
+          ownPids.add(pid);
+        },
+      });
+      void child.exited.then(() => ownPids.delete(claimed));
+      return child;
+    },
   };
 }
