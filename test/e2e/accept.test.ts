@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/ports.js';
 import { makeTmpDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
-import { cleanupLaunchers, FIXTURES, makeUnitDir, startLauncher, unitStatus } from './harness.js';
+import { cleanupLaunchers, cli, FIXTURES, makeUnitDir, startLauncher, unitStatus } from './harness.js';
 import { connectLines, type LineClient } from './line-client.js';
 
 const cleanups: (() => void)[] = [];
@@ -78,6 +78,15 @@ describe.each([
 });
 
 describe('accept = true', () => {
+  it('is refused on a datagram socket by `launcher check`: exit 2, a located error, no stack trace', async () => {
+    const dir = makeUnitDir({ udp: ['[service]', 'exec = ["cat"]', '[[socket]]', 'listen = "127.0.0.1:9999"', 'type = "datagram"', 'accept = true'].join('\n') });
+    cleanups.push(dir.cleanup);
+    const r = await cli(['check', '--units', dir.unitsDir]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr + r.stdout).toMatch(/udp\.toml:6:\d+ \[\[socket\]\]\[0\]\.accept: applies to "stream" and "seqpacket" sockets only/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
   it('runs at most max_connections at once; the other clients wait in the backlog and none is refused', async () => {
     const port = await freePort();
     const dir = makeUnitDir({ web: acceptUnit([cCheck], port, ['max_connections = 8']) });
