@@ -2,7 +2,7 @@
 // service handed over with FDSTORE=1, kept by the launcher and passed to the
 // instance's next start after the unit's sockets. Plain data (fd numbers and
 // names) so a launcher upgrade can carry it; hang-up watching is injected.
-import { fstatSync } from 'node:fs';
+import { sameOpenFile } from '../sys/fds.js';
 import { close } from '../sys/libc.js';
 
 /** One kept fd. `poll`: dropped when its peer hangs up (FDPOLL=0 turns that off). */
@@ -114,18 +114,8 @@ export class FdStore {
     return closed;
   }
 
-  /** Same open file as one already kept (systemd's same_fd): same device and inode. */
+  /** The same open file description as one already kept (systemd's same_fd): a re-store after a restart. */
   #holdsSameFile(fd: number): boolean {
-    const id = fileId(fd);
-    return id !== null && this.#entries.some((e) => fileId(e.fd) === id);
-  }
-}
-
-function fileId(fd: number): string | null {
-  try {
-    const st = fstatSync(fd, { bigint: true });
-    return `${st.dev}:${st.ino}`;
-  } catch {
-    return null;
+    return this.#entries.some((e) => sameOpenFile(e.fd, fd));
   }
 }
