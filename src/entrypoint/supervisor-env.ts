@@ -27,6 +27,8 @@ export function createSupervisorEnv(launcher: Launcher, ownPids: Set<number>): S
         instance,
         sockets: launcher.socketsOf.get(unit) ?? [],
         extraFds: stored.map((s) => ({ fd: s.fd, name: s.name })),
+        // How many of the LISTEN_FDS are from the fd store (the last ones): launcher/service's stored().
+        ...(unit.service.fdStoreMax > 0 ? { extraEnv: { LAUNCHER_STORED_FDS: String(stored.length) } } : {}),
         ...(notify ? { notifySocket: notify.address } : {}),
         onLine: (line) => launcher.logger.child(line),
         onSpawn: (pid) => {

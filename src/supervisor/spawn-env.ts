@@ -5,7 +5,7 @@ import type { Unit } from '../units/types.js';
 
 /** Variables that belong to the protocol between the launcher and this one child. */
 function isProtocolVariable(name: string): boolean {
-  return name.startsWith('LISTEN_') || name === 'NOTIFY_SOCKET' || name.startsWith('WATCHDOG_') || name === 'REMOTE_ADDR' || name === 'REMOTE_PORT';
+  return name.startsWith('LISTEN_') || name === 'NOTIFY_SOCKET' || name.startsWith('WATCHDOG_') || name === 'REMOTE_ADDR' || name === 'REMOTE_PORT' || name === 'LAUNCHER_STORED_FDS';
 }
 
 /** An fd passed to a child beyond the unit's sockets, with its LISTEN_FDNAMES entry. */

@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/ports.js';
 import { makeTmpDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
-import { cleanupLaunchers, FIXTURES, makeUnitDir, startLauncher, unitStatus, type RunningLauncher } from './harness.js';
+import { cleanupLaunchers, FIXTURES, ROOT, makeUnitDir, startLauncher, unitStatus, type RunningLauncher } from './harness.js';
 import { connectLines } from './line-client.js';
 
 const cleanups: (() => void)[] = [];
@@ -107,6 +107,37 @@ describe.each([
     expect((await launcher.cli(['stop', 'echo'])).exitCode).toBe(0);
     expect(await storedNames(launcher)).toEqual([]);
     await waitFor(() => client.closed, { what: 'the client to see its connection closed' });
+  });
+});
+
+describe('fd store with a Node service (launcher/service store() and stored())', () => {
+  it('the example units/keep.mjs keeps a TCP client across restart and SIGKILL', async () => {
+    const port = await freePort();
+    const example = path.join(ROOT, 'units/keep.mjs');
+    const dir = makeUnitDir({ keep: echoUnit([process.execPath, example], port).replace('name = "echo"', 'name = "keep"') });
+    cleanups.push(dir.cleanup);
+    const launcher = await startLauncher(dir.unitsDir);
+    await launcher.waitForLine(/serving; 0 client\(s\) kept from before/);
+    const client = await connectLines(port);
+    cleanups.push(() => client.close());
+    const pidIn = (answer: string, text: string): number => {
+      const m = /^\[pid (\d+)\] (.*)$/.exec(answer);
+      expect(m?.[2]).toBe(text);
+      return Number(m?.[1]);
+    };
+    const pidA = pidIn(await client.ask('one'), 'one');
+    await waitFor(async () => ((await unitStatus(launcher, 'keep')).storedFds ?? []).length === 1, { what: 'the stored client' });
+    expect((await launcher.cli(['restart', 'keep'])).exitCode).toBe(0);
+    const pidB = pidIn(await client.ask('two'), 'two');
+    process.kill(pidB, 'SIGKILL');
+    const pidC = await waitFor(async () => {
+      const s = await unitStatus(launcher, 'keep');
+      return s.state === 'running' && s.pids[0] !== pidB ? s.pids[0] : undefined;
+    }, { what: 'the restart after SIGKILL' });
+    expect(pidIn(await client.ask('three'), 'three')).toBe(pidC);
+    expect(new Set([pidA, pidB, pidC]).size).toBe(3);
+    client.close();
+    await waitFor(async () => ((await unitStatus(launcher, 'keep')).storedFds ?? []).length === 0, { what: 'unstore() after the client left' });
   });
 });
 
