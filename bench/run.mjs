@@ -16,6 +16,7 @@ import { benchRestarts } from './restart.mjs';
 import { bareNodeRss, launcherFootprint, pm2Footprint } from './footprint.mjs';
 import { cliLatency } from './cli-latency.mjs';
 import { soak } from './soak.mjs';
+import { acceptSection, benchAccept } from './accept.mjs';
 import { machineInfo, renderResults, restartTable, goals } from './report.mjs';
 
 const { values: flags } = parseArgs({
@@ -32,8 +33,8 @@ const { values: flags } = parseArgs({
 
 const quick = flags.quick;
 const options = quick
-  ? { restarts: 3, cliRestarts: 1, concurrency: 8, steadyMs: 600, gapMs: 300, onDemand: [1, 100], eager: [10], pm2Apps: 10, cliRuns: 5, soakRestarts: 0 }
-  : { restarts: 20, cliRestarts: 3, concurrency: 8, steadyMs: 1500, gapMs: 400, onDemand: [1, 100, 1000], eager: [100, 1000], pm2Apps: 100, cliRuns: 20, soakRestarts: 1000 };
+  ? { restarts: 3, cliRestarts: 1, concurrency: 8, steadyMs: 600, gapMs: 300, onDemand: [1, 100], eager: [10], pm2Apps: 10, cliRuns: 5, soakRestarts: 0, acceptMs: 1000 }
+  : { restarts: 20, cliRestarts: 3, concurrency: 8, steadyMs: 1500, gapMs: 400, onDemand: [1, 100, 1000], eager: [100, 1000], pm2Apps: 100, cliRuns: 20, soakRestarts: 1000, acceptMs: 10_000 };
 if (flags['no-soak']) options.soakRestarts = 0;
 if (flags['soak-restarts']) options.soakRestarts = Number(flags['soak-restarts']);
 const outDir = path.resolve(flags.out ?? (quick ? mkdtempSync(path.join(os.tmpdir(), 'launcher-bench-')) : path.join(ROOT, 'bench')));
@@ -83,6 +84,10 @@ async function main() {
     log('CLI latency ...');
     results.cli = await cliLatency(options.cliRuns, { withPm2: pm2Available });
   }
+  if (!wanted || wanted.has('accept')) {
+    log(`per-connection (accept = true) vs systemd-socket-activate --accept, ${options.acceptMs} ms per run ...`);
+    results.accept = await benchAccept({ concurrency: options.concurrency, durationMs: options.acceptMs, log });
+  }
   if (options.soakRestarts > 0 && (!wanted || wanted.has('soak'))) {
     log(`soak: ${options.soakRestarts} restarts under load ...`);
     results.soak = await soak({
@@ -92,7 +97,7 @@ async function main() {
     });
   }
   writeFileSync(path.join(outDir, 'results.json'), JSON.stringify(results, null, 2) + '\n');
-  writeFileSync(path.join(outDir, 'RESULTS.md'), renderResults(results));
+  writeFileSync(path.join(outDir, 'RESULTS.md'), renderResults(results) + acceptSection(results.accept));
   console.log('\n' + restartTable(results.restart) + '\n');
   for (const g of goals(results)) console.log(`${g.ok === undefined ? 'n/a ' : g.ok ? 'PASS' : 'FAIL'}  ${g.goal}: ${g.measured}`);
   log(`wrote ${path.join(outDir, 'RESULTS.md')}`);
