@@ -3,7 +3,7 @@
 // programs check what they get; max_connections holds clients in the backlog
 // without refusing any; stdio = "socket" turns `cat` into an echo server.
 import { execa } from 'execa';
-import { mkdirSync, rmdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, readlinkSync, rmdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/ports.js';
@@ -29,6 +29,30 @@ afterAll(() => build.cleanup());
 
 function acceptUnit(exec: string[], port: number, socketExtra: string[] = [], serviceExtra: string[] = []): string {
   return ['[service]', `exec = ${JSON.stringify(exec)}`, ...serviceExtra, '[[socket]]', `listen = "127.0.0.1:${port}"`, 'accept = true', ...socketExtra].join('\n');
+}
+
+/** Inodes of the established TCP connections whose local port is `port` (the server ends). */
+function serverEnds(port: number): Set<string> {
+  const inodes = new Set<string>();
+  for (const line of readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
+    const cols = line.trim().split(/\s+/);
+    if (cols[1] && parseInt(cols[1].split(':')[1] ?? '', 16) === port && cols[3] === '01' && cols[9]) inodes.add(cols[9]);
+  }
+  return inodes;
+}
+
+/** The socket inodes process `pid` holds. */
+function socketInodes(pid: number): Set<string> {
+  const out = new Set<string>();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (m) out.add(m[1]!);
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return out;
 }
 
 interface Report {
@@ -61,6 +85,11 @@ describe.each([
     const launcher = await startLauncher(dir.unitsDir);
     const { clients, reports } = await connectMany(port, 40);
     expect(new Set(reports.map((r) => r.pid)).size).toBe(40);
+    // The launcher closed its copy of each connection as soon as the process existed.
+    const connections = serverEnds(port);
+    expect(connections.size).toBe(40);
+    const held = socketInodes(launcher.pid);
+    expect([...connections].filter((inode) => held.has(inode))).toEqual([]);
     for (const r of reports) {
       expect(r).toMatchObject({ count: 1, name: 'connection', listenPid: String(r.pid), remoteAddr: '127.0.0.1' });
       expect(Boolean(r.connected)).toBe(true);
@@ -145,6 +174,25 @@ describe('accept = true', () => {
     cleanups.push(() => second.close());
     expect((await launcher.cli(['start', 'web'])).exitCode).toBe(0);
     expect(await second.ask('two')).toBe('two');
+  });
+
+  it('a reload switches a unit between a process per connection and one service on the same open socket', async () => {
+    const port = await freePort();
+    const dir = makeUnitDir({ web: acceptUnit(['cat'], port, [], ['stdio = "socket"']) });
+    cleanups.push(dir.cleanup);
+    const launcher = await startLauncher(dir.unitsDir);
+    const first = await connectLines(port);
+    cleanups.push(() => first.close());
+    expect(await first.ask('cat')).toBe('cat');
+    const echo = path.join(FIXTURES, 'fdstore/echo-store.py');
+    writeFileSync(path.join(dir.unitsDir, 'web.toml'), ['[service]', `exec = ["/usr/bin/python3", ${JSON.stringify(echo)}]`, '[[socket]]', `listen = "127.0.0.1:${port}"`, 'name = "echo"'].join('\n'));
+    const reload = await launcher.cli(['reload']);
+    expect(reload.exitCode, reload.stderr).toBe(0);
+    const status = await unitStatus(launcher, 'web');
+    expect(status.perConnection).toBeUndefined();
+    const second = await connectLines(port);
+    cleanups.push(() => second.close());
+    expect(await second.ask('one service')).toBe(`${status.pids[0]} one service`);
   });
 
   it('pauses accepting with backoff while processes cannot be started, never giving up the socket', async () => {

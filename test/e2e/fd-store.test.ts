@@ -4,6 +4,7 @@
 // pid A, then by pid B after `launcher restart`, then by pid C after a SIGKILL and
 // the restart policy, without ever reconnecting. `stop` releases the store.
 import { execa } from 'execa';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/ports.js';
@@ -107,6 +108,29 @@ describe.each([
     expect((await launcher.cli(['stop', 'echo'])).exitCode).toBe(0);
     expect(await storedNames(launcher)).toEqual([]);
     await waitFor(() => client.closed, { what: 'the client to see its connection closed' });
+  });
+});
+
+describe('fd store across reload', () => {
+  it('keeps the store through a reload that leaves the unit unchanged, and through one that changes it', async () => {
+    const port = await freePort();
+    const dir = makeUnitDir({ echo: echoUnit(['/usr/bin/python3', PY_ECHO], port) });
+    cleanups.push(dir.cleanup);
+    const launcher = await startLauncher(dir.unitsDir);
+    const client = await connectLines(port);
+    cleanups.push(() => client.close());
+    const pidA = pidOf(await client.ask('a'), 'a');
+    await waitFor(async () => (await storedNames(launcher)).length === 1, { what: 'the stored client' });
+    expect((await launcher.cli(['reload'])).exitCode).toBe(0);
+    expect(await storedNames(launcher)).toHaveLength(1);
+    expect(pidOf(await client.ask('b'), 'b')).toBe(pidA);
+    // A changed unit is handed off (stop-first): the new child gets the stored client.
+    writeFileSync(path.join(dir.unitsDir, 'echo.toml'), echoUnit(['/usr/bin/python3', PY_ECHO], port, ['stop_timeout = "9s"']));
+    const reload = await launcher.cli(['reload']);
+    expect(reload.exitCode, reload.stderr).toBe(0);
+    const pidB = pidOf(await client.ask('c'), 'c');
+    expect(pidB).not.toBe(pidA);
+    expect(await storedNames(launcher)).toHaveLength(1);
   });
 });
 
