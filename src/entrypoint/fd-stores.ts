@@ -68,6 +68,19 @@ export class UnitFdStores {
     }
   }
 
+  /**
+   * The store as plain data (fd numbers, names, poll flags per instance), for a
+   * launcher upgrade to pass across its exec; the fds stay open and owned here.
+   */
+  snapshot(): { readonly instance: number; readonly fd: number; readonly name: string; readonly poll: boolean }[] {
+    return [...this.#stores.entries()].flatMap(([instance, store]) => store.entries().map((e) => ({ instance, ...e })));
+  }
+
+  /** Takes over fds described by a snapshot (after an upgrade's exec): this object owns them from now on. */
+  restore(entries: readonly { readonly instance: number; readonly fd: number; readonly name: string; readonly poll: boolean }[]): void {
+    for (const e of entries) this.#storeOf(e.instance).add([e.fd], e.name, e.poll, Number.MAX_SAFE_INTEGER);
+  }
+
   /** Closes every stored fd (stop, removal, shutdown). */
   clear(): void {
     for (const store of this.#stores.values()) store.clear();
