@@ -85,7 +85,7 @@ async function socketActivateTarget(port) {
  */
 export async function benchAccept({ concurrency = 8, durationMs = 5000, log = () => {} } = {}) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'launcher-bench-accept-'));
-  const out = { concurrency, durationMs, program: 'cat (inetd style: the connection is stdin/stdout)', runs: [], skipped: null };
+  const out = { concurrency, durationMs, program: 'cat (inetd style: the connection is stdin/stdout)', loadAvg: os.loadavg().map((x) => +x.toFixed(2)), runs: [], skipped: null };
   const haveActivate = existsSync(SOCKET_ACTIVATE);
   if (!haveActivate) out.skipped = `${SOCKET_ACTIVATE} not found (Debian package systemd)`;
   const targets = [
@@ -115,7 +115,8 @@ export function acceptSection(a) {
   const lines = ['## Per-connection services (accept = true)', ''];
   lines.push(`${a.concurrency} client loops for ${a.durationMs / 1000} s per run, each connection: connect, write \`ping\\n\`, read it back, close. ` +
     `Program: ${a.program}. The launcher runs it from a unit with \`accept = true\`, \`stdio = "socket"\`; systemd-socket-activate as ` +
-    '`systemd-socket-activate --accept --inetd -l 127.0.0.1:PORT /bin/cat`. Runs are in the order listed (launcher before and after, to show drift).', '');
+    '`systemd-socket-activate --accept --inetd -l 127.0.0.1:PORT /bin/cat`. Runs are in the order listed (launcher before and after, to show drift)' +
+    (a.loadAvg ? `; load average when this part started: ${a.loadAvg.join(' / ')}.` : '.'), '');
   if (a.skipped) lines.push(`systemd-socket-activate skipped: ${a.skipped}.`, '');
   lines.push('| run | connections/s | connections | failed | latency p50 / p99 / max (ms) |', '|---|---:|---:|---:|---|');
   for (const r of a.runs) lines.push(`| ${r.name} | ${r.perSecond} | ${r.connections} | ${r.failed} | ${fmtMs(r.latency.p50)} / ${fmtMs(r.latency.p99)} / ${fmtMs(r.latency.max)} |`);
