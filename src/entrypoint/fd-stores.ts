@@ -5,7 +5,7 @@ import type { SupervisorEvent } from '../supervisor/contract.js';
 import { FdStore, type HangupWatch, type StoredFd } from '../supervisor/fd-store.js';
 import { applyFdStoreMessage } from '../supervisor/fd-store-message.js';
 import type { NotifyMessage } from '../supervisor/contract.js';
-import { unreadBytes } from '../sys/libc.js';
+import { close, unreadBytes } from '../sys/libc.js';
 import { fdWatcher, POLLERR, POLLHUP, POLLNVAL } from '../sys/poll.js';
 
 type Log = (event: { readonly level: SupervisorEvent['level']; readonly message: string; readonly instance?: number; readonly pid?: number }) => void;
@@ -30,11 +30,15 @@ export class UnitFdStores {
 
   /** Stores or closes msg.fds for instance `index` (null: no instance owns the sender). Never throws for bad input. */
   apply(msg: NotifyMessage, index: number | null, max: number): void {
-    const store = index === null || max <= 0 ? undefined : this.#storeOf(index);
-    const outcome = applyFdStoreMessage(msg, store, index === null ? 0 : max);
-    const where = index === null ? {} : { instance: index };
-    for (const message of outcome.info) this.#log({ level: 'info', message: index === null ? message : `#${index}: ${message}`, pid: msg.pid, ...where });
-    for (const message of outcome.warnings) this.#log({ level: 'warn', message: index === null ? message : `#${index}: ${message}`, pid: msg.pid, ...where });
+    if (index === null) {
+      // A sender that is none of the unit's processes (already logged as ignored): nothing it passed is kept.
+      for (const fd of msg.fds ?? []) close(fd);
+      return;
+    }
+    const store = max <= 0 ? undefined : this.#storeOf(index);
+    const outcome = applyFdStoreMessage(msg, store, max);
+    for (const message of outcome.info) this.#log({ level: 'info', message: `#${index}: ${message}`, pid: msg.pid, instance: index });
+    for (const message of outcome.warnings) this.#log({ level: 'warn', message: `#${index}: ${message}`, pid: msg.pid, instance: index });
   }
 
   /** What instance `index` gets after the unit's sockets at its next start. */

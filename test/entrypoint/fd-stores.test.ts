@@ -28,6 +28,16 @@ describe('UnitFdStores', () => {
     expect(isFdOpen(a)).toBe(false);
   });
 
+  it('closes, silently, every fd from a sender that is none of the unit\'s processes', () => {
+    const logs: string[] = [];
+    const stores = new UnitFdStores((e) => logs.push(e.message));
+    const fd = openSync('/dev/null', 'r');
+    stores.apply(store('foreign', [fd]), null, 4);
+    expect(isFdOpen(fd)).toBe(false);
+    expect(stores.list()).toEqual([]);
+    expect(logs).toEqual([]);
+  });
+
   it('a snapshot is plain data; restore takes the same fds over', () => {
     const first = new UnitFdStores(() => {});
     const fd = openSync('/dev/null', 'r');
