@@ -198,6 +198,21 @@ describe('fd store limits', () => {
   });
 });
 
+describe('fd store refusals', () => {
+  it('closes the fds a process other than the service sent', async () => {
+    const dir = makeUnitDir({
+      foreign: ['[service]', `exec = ["/usr/bin/python3", ${JSON.stringify(path.join(FIXTURES, 'fdstore/foreign-store.py'))}]`, 'fd_store_max = 4'].join('\n'),
+    });
+    cleanups.push(dir.cleanup);
+    const launcher = await startLauncher(dir.unitsDir);
+    const sent = await launcher.waitForLine(/sent from pid (\d+)/);
+    const helper = /sent from pid (\d+)/.exec(sent)![1];
+    await launcher.waitForLine(new RegExp(`notify message from pid ${helper}, which is not one of its processes, ignoring`));
+    await launcher.waitForLine(/^foreign\[\d+\] released$/);
+    expect((await unitStatus(launcher, 'foreign')).storedFds).toEqual([]);
+  });
+});
+
 describe('fd store hang-ups', () => {
   const FORGET = path.join(FIXTURES, 'fdstore/store-and-forget.py');
 
