@@ -118,7 +118,7 @@ export async function applyReload(launcher: Launcher, next: readonly Unit[], pro
       launcher.disarm(runtime);
       const report = await runtime.supervisor.replace(unit);
       const pids = report.instances.map((i) => `${i.oldPid ?? '-'} → ${i.newPid}`).join(', ');
-      summary.push(`changed ${unit.name}${serving ? `: handed off (${pids})` : ''}`);
+      summary.push(`changed ${unit.name}${serving && pids ? `: handed off (${pids})` : ''}`);
       if (notify !== runtime.notify) runtime.notify?.close();
       closeRetainedNotify(runtime, notify);
       runtime.notify = notify;

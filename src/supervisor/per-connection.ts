@@ -110,12 +110,15 @@ export class PerConnectionSupervisor extends EventEmitter {
     return { unit: this.#unit.name, instances: [] };
   }
 
-  /** As restart(), with the new spec for the connections to come. */
-  async replace(unit: Unit): Promise<RestartReport> {
-    await this.stop();
+  /**
+   * A reload changed the unit: connections from now on get the new spec (and its
+   * sockets); the ones running finish as they are, like systemd's Accept=yes
+   * instances across a daemon-reload. Not accepting (stopped): adopts it only.
+   */
+  replace(unit: Unit): Promise<RestartReport> {
     this.#unit = unit;
-    await this.start();
-    return { unit: unit.name, instances: [] };
+    if (this.#accepting) this.#arm();
+    return Promise.resolve({ unit: unit.name, instances: [] });
   }
 
   /** A per-connection process reads no notify socket; nothing is attributed. */

@@ -176,6 +176,23 @@ describe('accept = true', () => {
     expect(await second.ask('two')).toBe('two');
   });
 
+  it('a reload that changes the unit keeps the running connections and gives the new spec to the next ones', async () => {
+    const port = await freePort();
+    const dir = makeUnitDir({ web: acceptUnit(['cat'], port, [], ['stdio = "socket"']) });
+    cleanups.push(dir.cleanup);
+    const launcher = await startLauncher(dir.unitsDir);
+    const old = await connectLines(port);
+    cleanups.push(() => old.close());
+    expect(await old.ask('before')).toBe('before');
+    writeFileSync(path.join(dir.unitsDir, 'web.toml'), acceptUnit(['sed', '-u', 's/^/new: /'], port, [], ['stdio = "socket"']));
+    const reload = await launcher.cli(['reload']);
+    expect(reload.exitCode, reload.stderr).toBe(0);
+    expect(await old.ask('still cat')).toBe('still cat');
+    const fresh = await connectLines(port);
+    cleanups.push(() => fresh.close());
+    expect(await fresh.ask('hello')).toBe('new: hello');
+  });
+
   it('a reload switches a unit between a process per connection and one service on the same open socket', async () => {
     const port = await freePort();
     const dir = makeUnitDir({ web: acceptUnit(['cat'], port, [], ['stdio = "socket"']) });
