@@ -30,20 +30,29 @@ export function fitCell(text: string, max: number): string {
 
 /**
  * A fixed-width table, one row per unit, ending in a newline. STATUS is the unit's last
- * STATUS= text, or why it failed / backs off. Cells are cut to fit `width` columns
- * (`launcher status --json` has them whole).
+ * STATUS= text, or why it failed / backs off. A per-connection unit (accept = true) is
+ * followed by one row per live connection, `unit@n`. A STORED column (fds kept by
+ * FDSTORE=1) appears when some unit has an fd store. Cells are cut to fit `width`
+ * columns (`launcher status --json` has them whole).
  */
 export function formatStatusTable(reply: StatusReply, width = 160): string {
-  const header = ['UNIT', 'STATE', 'PID', 'SOCKETS', 'UPTIME', 'RESTARTS', 'STATUS'];
-  const rows = reply.units.map((u) => [
-    u.name,
-    u.state,
-    u.pids.length ? u.pids.join(',') : '-',
-    u.sockets.length ? u.sockets.map((s) => s.local || s.listen).join(',') : '-',
-    formatDuration(u.uptimeMs),
-    String(u.restarts),
-    u.reason ?? u.statusText ?? '',
-  ].map((cell, i, all) => (i === all.length - 1 ? cell : fitCell(cell, MAX_CELL))));
+  const stored = reply.units.some((u) => (u.fdStoreMax ?? 0) > 0 || (u.storedFds?.length ?? 0) > 0);
+  const header = ['UNIT', 'STATE', 'PID', 'SOCKETS', 'UPTIME', 'RESTARTS', ...(stored ? ['STORED'] : []), 'STATUS'];
+  const rows = reply.units.flatMap((u) => [
+    [
+      u.name,
+      u.state,
+      u.perConnection ? (u.instances.length ? `${u.instances.length} conn` : '-') : u.pids.length ? u.pids.join(',') : '-',
+      u.sockets.length ? u.sockets.map((s) => s.local || s.listen).join(',') : '-',
+      formatDuration(u.uptimeMs),
+      String(u.restarts),
+      ...(stored ? [(u.fdStoreMax ?? 0) > 0 ? `${u.storedFds?.length ?? 0}/${u.fdStoreMax}` : '-'] : []),
+      u.reason ?? u.statusText ?? '',
+    ],
+    ...(u.perConnection
+      ? u.instances.map((i) => [`${u.name}@${i.index}`, i.state, i.pid === null ? '-' : String(i.pid), '', formatDuration(i.forMs), '', ...(stored ? [''] : []), ''])
+      : []),
+  ].map((row) => row.map((cell, i, all) => (i === all.length - 1 ? cell : fitCell(cell, MAX_CELL)))));
   if (rows.length === 0) return 'no units\n';
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const used = widths.slice(0, -1).reduce((sum, w) => sum + w + 2, 0);

@@ -8,9 +8,18 @@ import type { Unit } from '../units/types.js';
 import { bindUnitSockets, closeSocket, type BoundSocket } from '../sockets/index.js';
 import type { InheritedFds } from '../sockets/inherited.js';
 import { openNotifySocket, type NotifySocket } from '../supervisor/notify.js';
-import { UnitSupervisor, type RestartReport, type SettledEvent } from '../supervisor/index.js';
+import {
+  UnitSupervisor,
+  PerConnectionSupervisor,
+  isPerConnection,
+  type RestartReport,
+  type ServiceSupervisor,
+  type SettledEvent,
+} from '../supervisor/index.js';
 import { fdWatcher, type Watch } from '../sys/poll.js';
-import { createSupervisorEnv } from './supervisor-env.js';
+import { close } from '../sys/libc.js';
+import { createConnectionEnv, createSupervisorEnv } from './supervisor-env.js';
+import { UnitFdStores } from './fd-stores.js';
 import { buildStatusReply } from './status.js';
 import type { Logger } from './log.js';
 import type { StatusReply } from './status-reply.js';
@@ -18,7 +27,7 @@ import type { ExitStatus } from '../supervisor/contract.js';
 
 /** What the launcher holds for one unit. */
 export interface UnitRuntime {
-  readonly supervisor: UnitSupervisor;
+  readonly supervisor: ServiceSupervisor;
   /** Sockets of the unit's current spec, in file order (fds 3..). */
   sockets: BoundSocket[];
   notify: NotifySocket | undefined;
@@ -29,6 +38,8 @@ export interface UnitRuntime {
    * rolling handoff failed partway; closed when the unit goes (or a later reload replaces them).
    */
   retained: { sockets: BoundSocket[]; notify: NotifySocket | undefined }[];
+  /** fds the unit's instances handed over with FDSTORE=1; kept until `stop` or removal. */
+  readonly fdStores: UnitFdStores;
 }
 
 export interface LauncherOptions {
@@ -90,8 +101,11 @@ export class Launcher extends EventEmitter {
     this.socketsOf.set(unit, sockets);
     const notify = this.openNotify(unit);
     this.notifyOf.set(unit, notify);
-    const supervisor = new UnitSupervisor(unit, createSupervisorEnv(this, this.#options.ownPids));
-    const runtime: UnitRuntime = { supervisor, sockets, notify, watches: [], retained: [] };
+    const supervisor = isPerConnection(unit)
+      ? new PerConnectionSupervisor(unit, createConnectionEnv(this, this.#options.ownPids))
+      : new UnitSupervisor(unit, createSupervisorEnv(this, this.#options.ownPids));
+    const fdStores = new UnitFdStores((event) => this.logger.supervisor({ unit: unit.name, ...event }));
+    const runtime: UnitRuntime = { supervisor, sockets, notify, watches: [], retained: [], fdStores };
     supervisor.on('settled', (event: SettledEvent) => this.onSettled(runtime, event));
     this.units.set(unit.name, runtime);
     return runtime;
@@ -102,7 +116,17 @@ export class Launcher extends EventEmitter {
     if (!needsNotify(unit)) return undefined;
     const address = `@launcher/${this.#notifyTag}/${unit.name}/${randomBytes(3).toString('hex')}`;
     return openNotifySocket(address, {
-      onMessage: (msg) => this.units.get(unit.name)?.supervisor.notify(msg),
+      onMessage: (msg) => {
+        const runtime = this.units.get(unit.name);
+        let owner: number | null = null;
+        try {
+          owner = runtime ? runtime.supervisor.notify(msg) : null;
+        } finally {
+          // Every passed fd is stored or closed here, whatever the supervisor made of the datagram.
+          if (runtime) runtime.fdStores.apply(msg, owner, runtime.supervisor.unit.service.fdStoreMax);
+          else for (const fd of msg.fds ?? []) close(fd);
+        }
+      },
       onIgnored: (reason, pid) => this.logger.supervisor({ unit: unit.name, level: 'warn', pid, message: `notify datagram ${reason}, ignoring` }),
     });
   }
@@ -190,6 +214,7 @@ export class Launcher extends EventEmitter {
       runtimes.map(async (r) => {
         this.disarm(r);
         await r.supervisor.stop();
+        r.fdStores.clear(); // `stop` releases the fd store (a crash or restart keeps it)
       }),
     );
   }
@@ -223,6 +248,7 @@ export class Launcher extends EventEmitter {
   /** Closes a unit's sockets and notify socket (its children must be gone). */
   release(runtime: UnitRuntime): void {
     this.disarm(runtime);
+    runtime.fdStores.clear();
     socketsHeldBy(runtime).forEach(closeSocket);
     runtime.notify?.close();
     for (const r of runtime.retained) r.notify?.close();
@@ -239,9 +265,10 @@ export function socketsHeldBy(runtime: UnitRuntime): BoundSocket[] {
   return [...byFd.values()];
 }
 
-/** Whether `unit` reads sd_notify datagrams (readiness or watchdog). */
+/** Whether `unit` reads sd_notify datagrams (readiness, watchdog, or the fd store even with ready = "started"). */
 export function needsNotify(unit: Unit): boolean {
-  return unit.service.ready === 'notify' || unit.service.watchdogMs > 0;
+  if (isPerConnection(unit)) return false; // a process per connection reads no notify socket
+  return unit.service.ready === 'notify' || unit.service.watchdogMs > 0 || unit.service.fdStoreMax > 0;
 }
 
 /** The exit code a launcher reports for the last service's status: code, or 128+signal. */

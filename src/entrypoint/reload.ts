@@ -6,6 +6,7 @@ import type { Unit } from '../units/types.js';
 import { bindKey, closeSocket, retuneSocket, type BoundSocket } from '../sockets/index.js';
 import { needsNotify, socketsHeldBy, type Launcher, type UnitRuntime } from './launcher.js';
 import type { NotifySocket } from '../supervisor/notify.js';
+import { isPerConnection } from '../supervisor/index.js';
 
 /** Old sockets by bindKey; `take` hands each out once. */
 class SocketPool {
@@ -84,15 +85,20 @@ export async function applyReload(launcher: Launcher, next: readonly Unit[], pro
   const nextNames = new Set(next.map((u) => u.name));
 
   // 2. Removed units stop; their sockets close below unless another unit kept them.
+  // A unit that switches between one long-lived service and a process per connection (accept)
+  // is a different kind of unit: it is stopped here and started anew in step 4.
+  const kindOf = new Map(next.map((u) => [u.name, isPerConnection(u)]));
   for (const [name, runtime] of [...launcher.units]) {
-    if (nextNames.has(name)) continue;
-    progress(`${name}: removed, stopping`);
+    const switching = nextNames.has(name) && kindOf.get(name) !== isPerConnection(runtime.supervisor.unit);
+    if (nextNames.has(name) && !switching) continue;
+    progress(switching ? `${name}: switches to ${kindOf.get(name) ? 'a process per connection' : 'one service'}, stopping` : `${name}: removed, stopping`);
     launcher.disarm(runtime);
     await runtime.supervisor.stop({ force: true });
+    runtime.fdStores.clear();
     runtime.notify?.close();
     closeRetainedNotify(runtime, undefined);
     launcher.units.delete(name);
-    summary.push(`removed ${name}`);
+    if (!switching) summary.push(`removed ${name}`);
   }
 
   // 3. Changed units hand off to the new spec; unchanged ones are left alone.
@@ -112,11 +118,12 @@ export async function applyReload(launcher: Launcher, next: readonly Unit[], pro
       launcher.disarm(runtime);
       const report = await runtime.supervisor.replace(unit);
       const pids = report.instances.map((i) => `${i.oldPid ?? '-'} → ${i.newPid}`).join(', ');
-      summary.push(`changed ${unit.name}${serving ? `: handed off (${pids})` : ''}`);
+      summary.push(`changed ${unit.name}${serving && pids ? `: handed off (${pids})` : ''}`);
       if (notify !== runtime.notify) runtime.notify?.close();
       closeRetainedNotify(runtime, notify);
       runtime.notify = notify;
       runtime.sockets = sockets;
+      runtime.fdStores.fit(unit.service.instances, unit.service.fdStoreMax);
       runtime.retained = []; // every instance runs the new spec: old sockets close below unless kept
       if (runtime.supervisor.status().state === 'waiting') launcher.armOnDemand(runtime);
     } catch (error) {

@@ -30,7 +30,14 @@ export interface UnitStatusReply {
   /** The newest STATUS= text among the instances. */
   readonly statusText: string | null;
   readonly sockets: { readonly name: string; readonly listen: string; readonly local: string }[];
+  /** For a per-connection unit (accept = true): one instance per live connection, index = its number n (`unit@n`). */
   readonly instances: InstanceStatusReply[];
+  /** True when the unit runs one process per connection (accept = true). */
+  readonly perConnection?: boolean;
+  /** The unit's fd_store_max (0: no fd store). */
+  readonly fdStoreMax?: number;
+  /** fds its instances handed over with FDSTORE=1, by instance, in the order they are passed. */
+  readonly storedFds?: { readonly instance: number; readonly name: string }[];
 }
 
 export interface StatusReply {

@@ -1,6 +1,7 @@
 // Builds the `status` reply from the supervisors' snapshots and the bound sockets.
 import { performance } from 'node:perf_hooks';
 import type { Launcher, UnitRuntime } from './launcher.js';
+import { isPerConnection } from '../supervisor/index.js';
 import type { StatusReply, UnitStatusReply } from './status-reply.js';
 
 function unitReply(runtime: UnitRuntime, now: number): UnitStatusReply {
@@ -20,6 +21,9 @@ function unitReply(runtime: UnitRuntime, now: number): UnitStatusReply {
     restarts: s.restarts,
     statusText: texts[0]?.statusText ?? null,
     sockets: runtime.sockets.map((b) => ({ name: b.spec.name, listen: b.spec.listenText, local: b.local })),
+    ...(isPerConnection(unit) ? { perConnection: true } : {}),
+    fdStoreMax: unit.service.fdStoreMax,
+    storedFds: runtime.fdStores.list(),
     instances: s.instances.map((i) => ({
       index: i.index,
       state: i.state,

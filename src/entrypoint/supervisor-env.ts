@@ -2,6 +2,8 @@
 // the unit's own sockets and notify socket, and the launcher's logger.
 import { performance } from 'node:perf_hooks';
 import type { SupervisorEnv, TimerHandle } from '../supervisor/contract.js';
+import type { ConnectionEnv } from '../supervisor/per-connection.js';
+import { remoteVariables } from '../supervisor/remote-address.js';
 import { spawnService } from '../supervisor/spawn.js';
 import type { Launcher } from './launcher.js';
 
@@ -19,11 +21,60 @@ export function createSupervisorEnv(launcher: Launcher, ownPids: Set<number>): S
     spawn: (unit, instance) => {
       const notify = launcher.notifyOf.get(unit);
       let claimed = 0;
+      const stored = launcher.units.get(unit.name)?.fdStores.passedTo(instance) ?? [];
       const child = spawnService({
         unit,
         instance,
         sockets: launcher.socketsOf.get(unit) ?? [],
+        extraFds: stored.map((s) => ({ fd: s.fd, name: s.name })),
+        // How many of the LISTEN_FDS are from the fd store (the last ones): socket-launcher/service's stored().
+        ...(unit.service.fdStoreMax > 0 ? { extraEnv: { LAUNCHER_STORED_FDS: String(stored.length) } } : {}),
         ...(notify ? { notifySocket: notify.address } : {}),
+        onLine: (line) => launcher.logger.child(line),
+        onSpawn: (pid) => {
+          claimed = pid;
+          ownPids.add(pid);
+        },
+      });
+      void child.exited.then(() => ownPids.delete(claimed));
+      // What the child sent just before it died (FDSTORE=1 while stopping) is read before its
+      // exit is acted on, while its pid still identifies it, as systemd does.
+      const exited = child.exited.then((status) => {
+        try {
+          notify?.drain();
+        } catch (error) {
+          launcher.logger.supervisor({ unit: unit.name, level: 'warn', message: `reading the notify socket: ${(error as Error).message}, ignoring` });
+        }
+        return status;
+      });
+      return { ...child, pid: child.pid, exited, kill: (signal) => child.kill(signal), lastLines: () => child.lastLines() };
+    },
+    log: (event) => launcher.logger.supervisor(event),
+  };
+}
+
+/**
+ * The env of a per-connection unit: each connection's process gets the
+ * connection as fd 3 (LISTEN_FDS=1, LISTEN_FDNAMES=connection), REMOTE_ADDR and
+ * REMOTE_PORT for TCP, and with stdio = "socket" the connection as fds 0 and 1.
+ */
+export function createConnectionEnv(launcher: Launcher, ownPids: Set<number>): ConnectionEnv {
+  const base = createSupervisorEnv(launcher, ownPids);
+  return {
+    now: base.now,
+    setTimer: base.setTimer,
+    clearTimer: base.clearTimer,
+    log: base.log,
+    sockets: (unit) => launcher.socketsOf.get(unit) ?? [],
+    spawn: (unit, n, connection) => {
+      let claimed = 0;
+      const child = spawnService({
+        unit,
+        instance: n,
+        sockets: [],
+        extraFds: [{ fd: connection.fd, name: 'connection' }],
+        ...(unit.service.stdio === 'socket' ? { stdioFd: connection.fd } : {}),
+        extraEnv: remoteVariables(connection.peer),
         onLine: (line) => launcher.logger.child(line),
         onSpawn: (pid) => {
           claimed = pid;
@@ -33,6 +84,5 @@ export function createSupervisorEnv(launcher: Launcher, ownPids: Set<number>): S
       void child.exited.then(() => ownPids.delete(claimed));
       return child;
     },
-    log: (event) => launcher.logger.supervisor(event),
   };
 }

@@ -3,5 +3,6 @@
 // work under systemd, and are no-ops when run by hand.
 export { listeners, listener, SD_LISTEN_FDS_START, type Listener } from './listeners.js';
 export { watchdogInterval } from './watchdog.js';
+export { store, stored, unstore, type Storable } from './fd-store.js';
 /** sd_notify helpers: notify.ready(), notify.status(text), notify.send({...}), ... */
 export * as notify from './notify.js';

@@ -33,6 +33,11 @@ export interface NotifyMessage {
   readonly uid: number;
   /** KEY=VALUE assignments in order (a later duplicate wins in `fields`). */
   readonly fields: ReadonlyMap<string, string>;
+  /**
+   * fds passed with SCM_RIGHTS (CLOEXEC). Whoever handles the message owns them:
+   * it must store or close every one (see fd-store-message.ts).
+   */
+  readonly fds?: readonly number[];
 }
 
 export type TimerHandle = { readonly __timer: unique symbol } | object;

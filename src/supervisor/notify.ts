@@ -20,7 +20,11 @@ export const NOTIFY_MAX_BYTES = 4096;
 const DRAIN_BATCH = 256;
 
 export interface NotifyHandlers {
-  /** A well-formed datagram; the supervisor attributes it by msg.pid. */
+  /**
+   * A well-formed datagram; the supervisor attributes it by msg.pid. The handler
+   * owns msg.fds and must store or close each one (systemd-notify's BARRIER=1 fd
+   * releases its sender only once closed).
+   */
   onMessage(msg: NotifyMessage): void;
   /** A datagram dropped here (too long, NUL byte, no credentials), with the sender's pid (0 if unknown). */
   onIgnored?(reason: string, pid: number): void;
@@ -29,6 +33,12 @@ export interface NotifyHandlers {
 export interface NotifySocket {
   /** The value for a service's NOTIFY_SOCKET: the absolute path or "@name". */
   readonly address: string;
+  /**
+   * Handles every datagram queued right now, synchronously. Called before a
+   * child's exit is acted on: what it sent just before dying (FDSTORE=1 while
+   * stopping) must be credited to it while its pid is still known.
+   */
+  drain(): void;
   /** Stop watching, close the fd, remove the socket file; idempotent. */
   close(): void;
 }
@@ -60,7 +70,7 @@ export function openNotifySocket(address: string, handlers: NotifyHandlers): Not
       created = { path, dev: stats.dev, ino: stats.ino };
       chmodSync(path, 0o777);
     }
-    watch = fdWatcher().watch(fd, () => drain(fd, handlers));
+    watch = fdWatcher().watch(fd, () => void drain(fd, handlers));
   } catch (error) {
     watch?.cancel();
     close(fd);
@@ -70,6 +80,10 @@ export function openNotifySocket(address: string, handlers: NotifyHandlers): Not
   let closed = false;
   return {
     address,
+    drain() {
+      if (closed) return;
+      for (;;) if (drain(fd, handlers) < DRAIN_BATCH) return;
+    },
     close() {
       if (closed) return;
       closed = true;
@@ -80,25 +94,31 @@ export function openNotifySocket(address: string, handlers: NotifyHandlers): Not
   };
 }
 
-function drain(fd: number, handlers: NotifyHandlers): void {
-  for (let i = 0; i < DRAIN_BATCH; i++) {
+/** Reads up to DRAIN_BATCH datagrams; returns how many it read. */
+function drain(fd: number, handlers: NotifyHandlers): number {
+  let i = 0;
+  for (; i < DRAIN_BATCH; i++) {
     const datagram = recvWithCredentials(fd, NOTIFY_MAX_BYTES);
-    if (!datagram) return;
-    // Passed fds (systemd-notify's BARRIER=1 pipe) are never kept: closing the
-    // barrier fd is what releases the sender, and keeping any would leak.
-    for (const passed of datagram.fds) close(passed);
+    if (!datagram) return i;
     const verdict = checkDatagram(datagram);
-    if (typeof verdict === 'string') handlers.onIgnored?.(verdict, datagram.pid);
-    else handlers.onMessage(verdict);
+    if (typeof verdict === 'string') {
+      // A refused datagram's fds are closed here: keeping any would leak.
+      for (const passed of datagram.fds) close(passed);
+      handlers.onIgnored?.(verdict, datagram.pid);
+      continue;
+    }
+    handlers.onMessage(verdict);
   }
+  return i;
 }
+
 
 /** The NotifyMessage a datagram carries, or why it is ignored. */
 export function checkDatagram(datagram: ReceivedDatagram): NotifyMessage | string {
   if (datagram.truncated) return `datagram over ${NOTIFY_MAX_BYTES} bytes`;
   if (datagram.pid <= 0) return 'datagram without sender credentials';
   if (datagram.data.includes(0)) return 'datagram holds a NUL byte';
-  return { pid: datagram.pid, uid: datagram.uid, fields: parseNotifyFields(datagram.data.toString('utf8')) };
+  return { pid: datagram.pid, uid: datagram.uid, fields: parseNotifyFields(datagram.data.toString('utf8')), fds: datagram.fds };
 }
 
 /**

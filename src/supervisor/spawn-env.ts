@@ -5,7 +5,13 @@ import type { Unit } from '../units/types.js';
 
 /** Variables that belong to the protocol between the launcher and this one child. */
 function isProtocolVariable(name: string): boolean {
-  return name.startsWith('LISTEN_') || name === 'NOTIFY_SOCKET' || name.startsWith('WATCHDOG_');
+  return name.startsWith('LISTEN_') || name === 'NOTIFY_SOCKET' || name.startsWith('WATCHDOG_') || name === 'REMOTE_ADDR' || name === 'REMOTE_PORT' || name === 'LAUNCHER_STORED_FDS';
+}
+
+/** An fd passed to a child beyond the unit's sockets, with its LISTEN_FDNAMES entry. */
+export interface PassedFd {
+  readonly fd: number;
+  readonly name: string;
 }
 
 /** What buildServiceEnv needs besides the unit. */
@@ -13,7 +19,11 @@ export interface ServiceEnvOptions {
   readonly unit: Unit;
   readonly instance: number;
   readonly sockets: readonly BoundSocket[];
+  /** Passed after the sockets and counted in LISTEN_FDS: stored fds, or an accepted connection. */
+  readonly extraFds?: readonly PassedFd[];
   readonly notifySocket?: string;
+  /** More protocol variables (REMOTE_ADDR, REMOTE_PORT for a connection). */
+  readonly extraEnv?: Readonly<Record<string, string>>;
   /** Default process.env. */
   readonly baseEnv?: NodeJS.ProcessEnv;
   /** HOME, USER, LOGNAME, SHELL of the unit's `user` (after the base, before the unit's env). */
@@ -36,10 +46,12 @@ export function buildServiceEnv(opts: ServiceEnvOptions): Record<string, string>
   for (const [name, value] of Object.entries(opts.unit.service.env)) {
     if (!isProtocolVariable(name)) env[name] = value;
   }
-  if (opts.sockets.length > 0) {
-    env.LISTEN_FDS = String(opts.sockets.length);
-    env.LISTEN_FDNAMES = opts.sockets.map((s) => s.spec.name).join(':');
+  const names = [...opts.sockets.map((s) => s.spec.name), ...(opts.extraFds ?? []).map((p) => p.name)];
+  if (names.length > 0) {
+    env.LISTEN_FDS = String(names.length);
+    env.LISTEN_FDNAMES = names.join(':');
   }
+  Object.assign(env, opts.extraEnv);
   env.LAUNCHER_UNIT = opts.unit.name;
   env.LAUNCHER_INSTANCE = String(opts.instance);
   if (opts.notifySocket !== undefined) env.NOTIFY_SOCKET = opts.notifySocket;
@@ -48,9 +60,9 @@ export function buildServiceEnv(opts: ServiceEnvOptions): Record<string, string>
 }
 
 /** The variables the exec shim must set to the service's own pid, in order. */
-export function pidVariables(unit: Unit, sockets: readonly BoundSocket[]): string[] {
+export function pidVariables(unit: Unit, sockets: readonly BoundSocket[], extraFds: readonly PassedFd[] = []): string[] {
   const names: string[] = [];
-  if (sockets.length > 0) names.push('LISTEN_PID');
+  if (sockets.length + extraFds.length > 0) names.push('LISTEN_PID');
   if (unit.service.watchdogMs > 0) names.push('WATCHDOG_PID');
   return names;
 }

@@ -6,7 +6,7 @@ import { reapplyOptions } from '../sockets/options.js';
 import type { Unit } from '../units/types.js';
 import type { Child, ExitStatus } from './contract.js';
 import { execCommand, type ShimKind } from './exec-shim.js';
-import { buildServiceEnv, pidVariables } from './spawn-env.js';
+import { buildServiceEnv, pidVariables, type PassedFd } from './spawn-env.js';
 import { encodeIds, serviceIdentity } from './spawn-identity.js';
 import { LineSplitter, RecentLines } from './spawn-output.js';
 import { pipeCloexec } from '../sys/pipe.js';
@@ -28,6 +28,12 @@ export interface SpawnOptions {
   readonly instance: number;
   /** Passed as fds 3, 4, … in this order (normally the unit's sockets in file order). */
   readonly sockets: readonly BoundSocket[];
+  /** Passed after the sockets (stored fds, or an accepted connection), counted in LISTEN_FDS. */
+  readonly extraFds?: readonly PassedFd[];
+  /** Also place this fd at 0 and 1 (stdio = "socket": the accepted connection). */
+  readonly stdioFd?: number;
+  /** More protocol variables set for this child only (REMOTE_ADDR, REMOTE_PORT). */
+  readonly extraEnv?: Readonly<Record<string, string>>;
   /** NOTIFY_SOCKET for the child, when the unit uses ready = "notify". */
   readonly notifySocket?: string;
   /** Called once per complete output line (and for a partial last line at exit). */
@@ -46,8 +52,8 @@ export interface SpawnOptions {
  * list only the literal fds 3-9 for extra stdio entries; child_process accepts any open fd,
  * hence the casts.)
  */
-function serviceStdio(stdout: number, stderr: number, sockets: readonly BoundSocket[]): readonly ['ignore', 3, 3, ...3[]] {
-  return ['ignore', stdout as 3, stderr as 3, ...sockets.map((s) => s.fd as 3)];
+function serviceStdio(stdout: number, stderr: number, fds: readonly number[], stdioFd: number | undefined): readonly [3 | 'ignore', 3, 3, ...3[]] {
+  return [stdioFd === undefined ? 'ignore' : (stdioFd as 3), (stdioFd ?? stdout) as 3, stderr as 3, ...fds.map((fd) => fd as 3)];
 }
 
 /** The read ends of a child's output pipes, as the launcher holds them. */
@@ -77,8 +83,10 @@ export function spawnService(opts: SpawnOptions): Child {
   // Supplementary groups need the exec shim (libuv drops them); otherwise libuv switches uid/gid.
   // (Only root may set groups; a non-root launcher runs services as itself.)
   const shimSetsIds = (identity.groups?.length ?? 0) > 1 && process.getuid?.() === 0;
-  const command = execCommand(unit.service, pidVariables(unit, sockets), opts.shim, shimSetsIds ? encodeIds(identity) : '');
+  const extraFds = opts.extraFds ?? [];
+  const command = execCommand(unit.service, pidVariables(unit, sockets, extraFds), opts.shim, shimSetsIds ? encodeIds(identity) : '');
   // Real pipes (not libuv's socketpairs), so the service can open /dev/stdout by path.
+  // (With stdio = "socket" the connection is fd 1 instead; the stdout pipe then just ends.)
   const [outRead, outWrite] = pipeCloexec();
   const [errRead, errWrite] = pipeCloexec();
   const outputFds: OutputFds = { stdout: outRead, stderr: errRead };
@@ -86,7 +94,7 @@ export function spawnService(opts: SpawnOptions): Child {
     ...(command.argv0 !== undefined ? { argv0: command.argv0 } : {}),
     ...(!shimSetsIds && identity.uid !== undefined ? { uid: identity.uid } : {}),
     ...(!shimSetsIds && identity.gid !== undefined ? { gid: identity.gid } : {}),
-    stdio: serviceStdio(outWrite, errWrite, sockets),
+    stdio: serviceStdio(outWrite, errWrite, [...sockets.map((s) => s.fd), ...extraFds.map((p) => p.fd)], opts.stdioFd),
     detached: true,
     reject: false,
     buffer: false,

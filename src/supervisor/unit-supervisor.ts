@@ -150,10 +150,12 @@ export class UnitSupervisor extends EventEmitter {
    * a warning and ignores it. A lone BARRIER=1 is dropped silently whoever sent
    * it, as systemd does: systemd-notify sends it from its own pid (not the
    * service's) right after crediting READY=1 to its parent, and its fd is
-   * already closed by the notify socket, which is all a barrier asks.
+   * closed by the caller right after, which is all a barrier asks.
+   * Returns the index of the instance the sender belongs to, or null; msg.fds
+   * are left to the caller (the fd store), which must keep or close them.
    */
-  notify(msg: NotifyMessage): void {
-    if (msg.fields.size === 1 && msg.fields.get('BARRIER') === '1') return;
+  notify(msg: NotifyMessage): number | null {
+    if (msg.fields.size === 1 && msg.fields.get('BARRIER') === '1') return null;
     const owner = [...this.#slots, ...this.#extras].find((i) => i.ownsPid(msg.pid));
     if (!owner) {
       this.#env.log({
@@ -162,9 +164,10 @@ export class UnitSupervisor extends EventEmitter {
         message: `notify message from pid ${msg.pid}, which is not one of its processes, ignoring`,
         pid: msg.pid,
       });
-      return;
+      return null;
     }
     owner.applyNotify(msg);
+    return owner.index;
   }
 
   /**

@@ -6,6 +6,23 @@ import { libc, lastErrno, sysError, E, F_GETFD, F_SETFD, FD_CLOEXEC } from './li
 
 // libc.ts's fcntl helpers throw; here a closed fd is an expected answer, not an error.
 const fcntlInt = libc.func('int fcntl(int fd, int cmd, int arg)');
+// kcmp(2) has no libc wrapper. Declared with fixed integer arguments, which x86_64 and
+// aarch64 Linux pass exactly as the variadic syscall() reads them.
+const kcmpSyscall = libc.func('long syscall(long number, int pid1, int pid2, int type, unsigned long idx1, unsigned long idx2)');
+const SYS_KCMP: Partial<Record<string, number>> = { x64: 312, arm64: 272, riscv64: 272 };
+const KCMP_FILE = 0;
+
+/**
+ * Whether fds `a` and `b` of this process are the same open file description (a dup
+ * of each other, or the same file passed twice), by kcmp(KCMP_FILE) as systemd's
+ * same_fd does. False when they differ or when the kernel cannot tell (no kcmp).
+ */
+export function sameOpenFile(a: number, b: number): boolean {
+  if (a === b) return true;
+  const nr = SYS_KCMP[process.arch];
+  if (nr === undefined) return false;
+  return Number(kcmpSyscall(nr, process.pid, process.pid, KCMP_FILE, a, b)) === 0;
+}
 
 /**
  * The fds open in process `pid` (default this one), ascending, from /proc/<pid>/fd.

@@ -55,6 +55,10 @@ const closeFn = libc.func('int close(int fd)');
 const fcntlInt = libc.func('int fcntl(int fd, int cmd, int arg)');
 const writeFn = libc.func('long write(int fd, const void *buf, unsigned long count)');
 const readFn = libc.func('long read(int fd, _Out_ void *buf, unsigned long count)');
+const ioctlIntOut = libc.func('int ioctl(int fd, unsigned long request, _Out_ int *value)');
+
+/** ioctl FIONREAD: bytes queued for reading. */
+const FIONREAD = 0x541b;
 
 export const F_GETFD = 1;
 export const F_SETFD = 2;
@@ -100,4 +104,11 @@ export function write(fd: number, buf: Buffer): number {
 /** read(2) into buf; returns bytes read or -errno. */
 export function read(fd: number, buf: Buffer): number {
   return orErrno(Number(readFn(fd, buf, buf.length)));
+}
+
+/** Bytes waiting to be read on a socket or pipe (ioctl FIONREAD), or -errno (ENOTTY for other kinds of fd). */
+export function unreadBytes(fd: number): number {
+  const out = [0];
+  const ret = orErrno(ioctlIntOut(fd, FIONREAD, out));
+  return ret < 0 ? ret : (out[0] ?? 0);
 }

@@ -33,6 +33,7 @@ const listenFn = libc.func('int listen(int fd, int backlog)');
 const connectFn = libc.func('int connect(int fd, const void *addr, uint32_t len)');
 const getsocknameFn = libc.func('int getsockname(int fd, _Out_ void *addr, _Inout_ uint32_t *len)');
 const accept4Fn = libc.func('int accept4(int fd, void *addr, void *len, int flags)');
+const accept4PeerFn = libc.func('int accept4(int fd, _Out_ void *addr, _Inout_ uint32_t *len, int flags)');
 
 /** socket(2); always add SOCK_CLOEXEC yourself unless the fd is meant to be inherited by exec. */
 export function socket(domain: number, type: number, protocol = 0, context: ErrorContext = {}): number {
@@ -84,6 +85,16 @@ export function getsockname(fd: number): string {
 /** accept4(2) without the peer address; returns the new fd or -errno (EAGAIN when nothing is pending). */
 export function accept4(fd: number, flags = SOCK_CLOEXEC): number {
   return orErrno(accept4Fn(fd, null, null, flags));
+}
+
+/** accept4(2) that also returns the peer's address as text ("127.0.0.1:5000", "[::1]:5000", "" for an unnamed unix peer); -errno on failure. */
+export function acceptWithPeer(fd: number, flags = SOCK_CLOEXEC): { fd: number; peer: string } | number {
+  const buf = Buffer.alloc(SOCKADDR_STORAGE);
+  const len = [SOCKADDR_STORAGE];
+  const ret = orErrno(accept4PeerFn(fd, buf, len, flags));
+  if (ret < 0) return ret;
+  const size = len[0] ?? 0;
+  return { fd: ret, peer: size > 2 ? decodeSockaddr(buf, size) : '' };
 }
 
 /** Credentials of the process on the other end of a connected unix socket (SO_PEERCRED). */

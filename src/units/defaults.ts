@@ -1,5 +1,5 @@
 // Every default a unit file may omit, in one place (docs/units.md documents the same table).
-import type { Handoff, ReadyMode, RestartPolicy, SocketType, StartMode } from './types.js';
+import type { Handoff, ReadyMode, RestartPolicy, SocketType, StartMode, StdioMode } from './types.js';
 
 /** Service defaults; durations in milliseconds. workdir defaults to the unit file's folder (not listed: it depends on the file). */
 export const SERVICE_DEFAULTS = Object.freeze({
@@ -18,6 +18,8 @@ export const SERVICE_DEFAULTS = Object.freeze({
   start: 'eager' as StartMode,
   watchdogMs: 0,
   logLines: 1000,
+  fdStoreMax: 0,
+  stdio: 'pipe' as StdioMode,
 });
 
 /** The most lines `log_lines` may keep in memory per unit. */
@@ -32,6 +34,8 @@ export const SOCKET_DEFAULTS = Object.freeze({
   noDelay: false,
   keepAlive: false,
   nonBlocking: false,
+  accept: false,
+  maxConnections: 64,
 });
 
 /** The ad-hoc unit's name when `launcher run` gets no --name. */

@@ -5,12 +5,12 @@ export const TOP_LEVEL_KEYS = ['description', 'service', 'socket'] as const;
 export const SERVICE_KEYS = [
   'exec', 'workdir', 'env', 'env_file', 'user', 'group', 'ready', 'ready_timeout', 'ready_after', 'restart',
   'restart_delay', 'restart_delay_max', 'start_limit_burst', 'start_limit_interval', 'stop_signal',
-  'stop_timeout', 'handoff', 'instances', 'start', 'watchdog', 'log_lines',
+  'stop_timeout', 'handoff', 'instances', 'start', 'watchdog', 'log_lines', 'fd_store_max', 'stdio',
 ] as const;
 
 export const SOCKET_KEYS = [
   'listen', 'name', 'type', 'backlog', 'reuse_port', 'ipv6_only', 'no_delay', 'keep_alive',
-  'non_blocking', 'mode', 'owner', 'group',
+  'non_blocking', 'mode', 'owner', 'group', 'accept', 'max_connections',
 ] as const;
 
 /** The unit name is the file name; it must match this (SPEC.md). */

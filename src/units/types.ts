@@ -28,6 +28,10 @@ export interface SocketSpec {
   readonly noDelay: boolean;
   readonly keepAlive: boolean;
   readonly nonBlocking: boolean;
+  /** The launcher accepts and runs one service process per connection (systemd's Accept=yes). */
+  readonly accept: boolean;
+  /** With accept: at most this many connections' processes at once; more wait in the backlog. */
+  readonly maxConnections: number;
   /** unix socket file mode (e.g. 0o660); undefined = leave umask's result. */
   readonly mode?: number;
   /** unix socket file owner/group as given (name or numeric string). */
@@ -39,6 +43,7 @@ export type ReadyMode = 'started' | 'notify';
 export type RestartPolicy = 'no' | 'on-failure' | 'always';
 export type Handoff = 'overlap' | 'stop-first';
 export type StartMode = 'eager' | 'on-demand';
+export type StdioMode = 'pipe' | 'socket';
 
 export interface ServiceSpec {
   /** argv as written (exec[0] possibly a bare name). */
@@ -75,6 +80,10 @@ export interface ServiceSpec {
   readonly watchdogMs: number;
   /** Lines of output (and launcher events) kept in memory for `launcher logs`; 0 keeps none. */
   readonly logLines: number;
+  /** fds the service may hand the launcher to keep per instance (FDSTORE=1); 0 = none. */
+  readonly fdStoreMax: number;
+  /** "socket": with an accept = true socket, the connection is also fds 0 and 1 (inetd style). */
+  readonly stdio: StdioMode;
 }
 
 export interface Unit {

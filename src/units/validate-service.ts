@@ -16,6 +16,8 @@ import type { ServiceSpec } from './types.js';
 
 /** More children than this per unit is almost certainly a typo (and a fork bomb). */
 export const MAX_INSTANCES = 1024;
+/** Stored fds per instance: systemd's own ceiling for FileDescriptorStoreMax. */
+export const MAX_FD_STORE = 4096;
 
 /**
  * Validate a [service] table. Always returns a ServiceSpec (with fallbacks where a key was bad)
@@ -68,6 +70,8 @@ export function readService(table: Record<string, unknown>, issues: Issues, cont
     start: fields.choice('start', ['eager', 'on-demand'], SERVICE_DEFAULTS.start),
     watchdogMs: fields.duration('watchdog', SERVICE_DEFAULTS.watchdogMs),
     logLines: fields.integer('log_lines', SERVICE_DEFAULTS.logLines, 0, MAX_LOG_LINES),
+    fdStoreMax: fields.integer('fd_store_max', SERVICE_DEFAULTS.fdStoreMax, 0, MAX_FD_STORE),
+    stdio: fields.choice('stdio', ['pipe', 'socket'], SERVICE_DEFAULTS.stdio),
   };
 }
 

@@ -12,6 +12,9 @@ import type { Issues } from './issues.js';
 import { SOCKET_KEYS } from './schema.js';
 import type { ListenAddress, SocketSpec, SocketType } from './types.js';
 
+/** Per-connection processes at once: a bound that catches typos (and fork bombs). */
+export const MAX_CONNECTIONS = 65535;
+
 /** A placeholder address for a socket whose `listen` was bad, so checking the other keys goes on. */
 const NO_ADDRESS: ListenAddress = { kind: 'fd', name: '' };
 
@@ -53,9 +56,20 @@ export function readSocket(table: Record<string, unknown>, index: number, unitNa
     noDelay: fields.boolean('no_delay', SOCKET_DEFAULTS.noDelay),
     keepAlive: fields.boolean('keep_alive', SOCKET_DEFAULTS.keepAlive),
     nonBlocking: fields.boolean('non_blocking', SOCKET_DEFAULTS.nonBlocking),
+    accept: fields.boolean('accept', SOCKET_DEFAULTS.accept),
+    maxConnections: fields.integer('max_connections', SOCKET_DEFAULTS.maxConnections, 1, MAX_CONNECTIONS),
     ...readFileOptions(fields, context),
   };
   if (listen) checkAgainstAddress(fields, spec, listen);
+  if (spec.accept && spec.type === 'datagram') {
+    issues.add(fields.refOf('accept'), 'applies to "stream" and "seqpacket" sockets only: a datagram socket has no connections to accept', {
+      expected: 'type "stream" or "seqpacket"',
+      received: '"datagram"',
+    });
+  }
+  if (fields.has('max_connections') && !spec.accept) {
+    issues.add(fields.refOf('max_connections'), 'applies only with accept = true (the launcher runs one process per connection)');
+  }
   return spec;
 }
 

@@ -9,7 +9,7 @@ import { isTable, TableFields } from './fields.js';
 import { fileKeyName, Issues, type KeyNamer } from './issues.js';
 import { scanKeyPositions } from './positions.js';
 import { TOP_LEVEL_KEYS, UNIT_NAME_RULE, isUnitName } from './schema.js';
-import type { SocketSpec, Unit } from './types.js';
+import type { ServiceSpec, SocketSpec, Unit } from './types.js';
 import { readService } from './validate-service.js';
 import { readSocket } from './validate-socket.js';
 
@@ -100,6 +100,7 @@ export function checkUnit(
   const service = isTable(serviceTable) ? readService(serviceTable, issues, context) : undefined;
   const sockets = readSockets(top, input.name, issues, context);
   checkDuplicatesWithin(sockets, issues);
+  if (service) checkPerConnection(service, sockets, isTable(serviceTable) ? serviceTable : {}, issues);
 
   if (issues.count > 0 || !service) return { file: input.file, issues, sockets };
   const unit: Unit = {
@@ -146,6 +147,40 @@ function checkDuplicatesWithin(sockets: readonly SocketSpec[], issues: Issues): 
       extra: { address: socket.listenText },
     });
   });
+}
+
+/**
+ * A unit whose sockets accept runs one process per connection: every socket must accept, and the
+ * service keys that only make sense for a long-lived process are refused. stdio = "socket" needs one.
+ */
+function checkPerConnection(service: ServiceSpec, sockets: readonly SocketSpec[], table: Record<string, unknown>, issues: Issues): void {
+  const accepting = sockets.some((s) => s.accept);
+  if (!accepting) {
+    if (service.stdio === 'socket') {
+      issues.add({ table: 'service', key: 'stdio' }, '"socket" needs a [[socket]] with accept = true (the connection becomes fds 0 and 1)', {
+        expected: '"pipe", or a socket with accept = true',
+        received: '"socket"',
+      });
+    }
+    return;
+  }
+  sockets.forEach((s, index) => {
+    if (!s.accept) {
+      issues.add({ table: 'socket', index, key: 'listen' }, 'every socket of a unit with accept = true must accept too: each process gets only its connection', {
+        expected: 'accept = true',
+        received: 'accept = false',
+      });
+    }
+  });
+  const refused: [key: string, present: boolean, why: string][] = [
+    ['instances', service.instances !== 1, 'each connection is its own instance'],
+    ['fd_store_max', service.fdStoreMax > 0, 'a per-connection process runs once and is never restarted'],
+    ['start', Object.hasOwn(table, 'start') && service.start !== 'eager', 'the launcher accepts connections itself'],
+    ['watchdog', service.watchdogMs > 0, 'a per-connection process is never restarted'],
+  ];
+  for (const [key, present, why] of refused) {
+    if (present) issues.add({ table: 'service', key }, `does not apply to a unit whose socket has accept = true: ${why}`, { received: describeValue(table[key]) });
+  }
 }
 
 function deepFreeze<T>(value: T): T {

@@ -147,6 +147,8 @@ export function makeUnit(service: Partial<ServiceSpec> = {}, name = 'web'): Unit
       start: 'eager',
       watchdogMs: 0,
       logLines: 1000,
+      fdStoreMax: 0,
+      stdio: 'pipe',
       ...service,
     },
     sockets: [],

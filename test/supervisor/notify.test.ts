@@ -7,6 +7,7 @@ import { execa } from 'execa';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { openNotifySocket, parseNotifyFields, type NotifySocket } from '../../src/supervisor/notify.js';
 import type { NotifyMessage } from '../../src/supervisor/contract.js';
+import { applyFdStoreMessage } from '../../src/supervisor/fd-store-message.js';
 import { sendDatagram } from '../../src/sys/dgram.js';
 import { listOpenFds } from '../../src/sys/fds.js';
 import { stopFdWatcher } from '../../src/sys/poll.js';
@@ -38,7 +39,10 @@ function record(address: string): Recorder {
   const messages: NotifyMessage[] = [];
   const ignored: { reason: string; pid: number }[] = [];
   const socket = openNotifySocket(address, {
-    onMessage: (msg) => messages.push(msg),
+    onMessage: (msg) => {
+      messages.push(msg);
+      applyFdStoreMessage(msg, undefined, 0); // what the launcher does with fds nobody stores: close them
+    },
     onIgnored: (reason, pid) => ignored.push({ reason, pid }),
   });
   cleanups.push(() => socket.close());

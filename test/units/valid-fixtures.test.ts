@@ -10,7 +10,7 @@ let units: Map<string, Unit>;
 beforeAll(async () => {
   const list = await loadUnitDir(VALID);
   units = new Map(list.map((unit) => [unit.name, unit]));
-  expect(list.map((u) => u.name)).toEqual(['addresses', 'full', 'minimal', 'string-exec', 'worker@1']);
+  expect(list.map((u) => u.name)).toEqual(['addresses', 'full', 'minimal', 'per-connection', 'string-exec', 'worker@1']);
 });
 
 const unit = (name: string): Unit => units.get(name) as Unit;
@@ -76,17 +76,28 @@ describe('valid unit files', () => {
       start: 'on-demand',
       watchdogMs: 5000,
       logLines: 200,
+      fdStoreMax: 16,
+      stdio: 'pipe',
     });
     expect(full.sockets).toEqual([
       {
         listenText: '[::]:9300', listen: { kind: 'inet', host: '::', port: 9300, family: 6 }, name: 'http', type: 'stream',
-        backlog: 128, reusePort: true, ipv6Only: true, noDelay: true, keepAlive: true, nonBlocking: true,
+        backlog: 128, reusePort: true, ipv6Only: true, noDelay: true, keepAlive: true, nonBlocking: true, accept: false, maxConnections: 64,
       },
       {
         listenText: 'unix:run/full.sock', listen: { kind: 'unix', path: path.join(VALID, 'run/full.sock') }, name: 'admin',
-        type: 'stream', ...{ backlog: 4096, reusePort: false, ipv6Only: false, noDelay: false, keepAlive: false, nonBlocking: false },
+        type: 'stream', ...{ backlog: 4096, reusePort: false, ipv6Only: false, noDelay: false, keepAlive: false, nonBlocking: false, accept: false, maxConnections: 64 },
         mode: 0o660, owner: 'root', group: 'root',
       },
+    ]);
+  });
+
+  test('a process per connection: accept, max_connections, stdio = "socket"', () => {
+    const perConnection = unit('per-connection');
+    expect(perConnection.service.stdio).toBe('socket');
+    expect(perConnection.sockets.map((s) => [s.type, s.accept, s.maxConnections])).toEqual([
+      ['stream', true, 8],
+      ['seqpacket', true, 64],
     ]);
   });
 });
