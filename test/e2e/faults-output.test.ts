@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { close } from '../../src/sys/libc.js';
 import { pipeCloexec } from '../../src/sys/pipe.js';
 import { cpuPercentOver, rssKiB } from '../helpers/proc.js';
-import { withDeadline } from '../helpers/wait.js';
+import { waitFor, withDeadline } from '../helpers/wait.js';
 import { CLI, makeUnitDir } from './harness.js';
 import { collectLines } from './output-lines.js';
 
@@ -74,9 +74,15 @@ async function waitForLineAfter(verb: Verb, unit: string, since: number, what: s
 const CHATTY = `[service]\nexec = ["/bin/sh", "-c", "echo hello; echo there; i=0; while :; do i=$((i+1)); echo tick $i; sleep 1; done"]\n`;
 
 async function expectServingAndIdle(up: ReturnType<typeof upOnPipe>): Promise<void> {
-  const status = await up.verb(['status', '--json']);
-  expect(status.exitCode, String(status.stderr)).toBe(0);
-  expect(JSON.parse(String(status.stdout)).units[0].state).toBe('running');
+  // Every unit running (a ready = "started" child counts as ready after ready_after, 1 s).
+  await waitFor(
+    async () => {
+      const status = await up.verb(['status', '--json']);
+      expect(status.exitCode, String(status.stderr)).toBe(0);
+      return (JSON.parse(String(status.stdout)) as { units: { state: string }[] }).units.every((u) => u.state === 'running');
+    },
+    { timeoutMs: 15_000, intervalMs: 200, what: 'every unit running' },
+  );
   const logs = await up.verb(['logs', 'chatty', '-n', '1000']);
   expect(logs.exitCode, String(logs.stderr)).toBe(0);
   expect(String(logs.stdout)).toMatch(/chatty\[\d+\] hello/);
@@ -125,7 +131,7 @@ describe('a broken or stuck stdout does not wedge the launcher', () => {
     await up.out.waitForLine(/lines skipped \(stdout could not keep up\)/, 20_000);
     process.kill(up.pid, 'SIGTERM');
     expect(await withDeadline(up.exited, 20_000, 'launcher exit after SIGTERM')).toBe(0);
-  });
+  }, 90_000);
 
   it('a terminal that goes away (SIGHUP, then EIO on every write): status answers, idle, SIGTERM ends it', async () => {
     const dir = makeUnitDir({ chatty: CHATTY });

@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/ports.js';
 import { makeTmpDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
-import { cleanupLaunchers, FIXTURES, ROOT, makeUnitDir, startLauncher, unitStatus, type RunningLauncher } from './harness.js';
+import { cleanupLaunchers, FIXTURES, ROOT, makeUnitDir, startLauncher, unitStatus, waitForAllRunning, type RunningLauncher } from './harness.js';
 import { connectLines } from './line-client.js';
 
 const cleanups: (() => void)[] = [];
@@ -63,6 +63,7 @@ describe.each([
     const dir = makeUnitDir({ echo: echoUnit(exec(), port) });
     cleanups.push(dir.cleanup);
     const launcher = await startLauncher(dir.unitsDir);
+    await waitForAllRunning(launcher);
     await launcher.waitForLine(/serving pid=\d+ restored=0/);
 
     const client = await connectLines(port);
@@ -117,6 +118,7 @@ describe('fd store across reload', () => {
     const dir = makeUnitDir({ echo: echoUnit(['/usr/bin/python3', PY_ECHO], port) });
     cleanups.push(dir.cleanup);
     const launcher = await startLauncher(dir.unitsDir);
+    await waitForAllRunning(launcher);
     const client = await connectLines(port);
     cleanups.push(() => client.close());
     const pidA = pidOf(await client.ask('a'), 'a');
@@ -141,6 +143,7 @@ describe('fd store with a Node service (socket-launcher/service store() and stor
     const dir = makeUnitDir({ keep: echoUnit([process.execPath, example], port).replace('name = "echo"', 'name = "keep"') });
     cleanups.push(dir.cleanup);
     const launcher = await startLauncher(dir.unitsDir);
+    await waitForAllRunning(launcher);
     await launcher.waitForLine(/serving; 0 client\(s\) kept from before/);
     const client = await connectLines(port);
     cleanups.push(() => client.close());
@@ -171,6 +174,7 @@ describe('fd store limits', () => {
     const dir = makeUnitDir({ echo: echoUnit(['/usr/bin/python3', PY_ECHO], port).replace('fd_store_max = 8', 'fd_store_max = 1') });
     cleanups.push(dir.cleanup);
     const launcher = await startLauncher(dir.unitsDir);
+    await waitForAllRunning(launcher);
     const first = await connectLines(port);
     const second = await connectLines(port);
     cleanups.push(() => first.close(), () => second.close());
@@ -229,7 +233,9 @@ describe('fd store hang-ups', () => {
       ].join('\n'),
     });
     cleanups.push(dir.cleanup);
-    return { launcher: await startLauncher(dir.unitsDir), sock: path.join(dir.unitsDir, 'held.sock') };
+    const launcher = await startLauncher(dir.unitsDir);
+    await waitForAllRunning(launcher);
+    return { launcher, sock: path.join(dir.unitsDir, 'held.sock') };
   }
 
   async function handOver(launcher: RunningLauncher, sock: string, payload: string): Promise<void> {

@@ -172,6 +172,20 @@ export function waitForState(launcher: RunningLauncher, unit: string, state: str
   );
 }
 
+/**
+ * Waits until every unit of `launcher` is running (a ready = "started" child counts as ready
+ * only after ready_after): operations asked for during a unit's first start are refused as busy.
+ */
+export function waitForAllRunning(launcher: RunningLauncher, timeoutMs = 20_000): Promise<StatusReply> {
+  return waitFor(
+    async () => {
+      const s = await statusJson(launcher);
+      return s.units.every((u) => u.state === 'running') ? s : undefined;
+    },
+    { timeoutMs, intervalMs: 50, what: 'every unit running' },
+  );
+}
+
 /** True if a TCP connect to 127.0.0.1:port succeeds (a launcher's backlog completes it), false if refused. */
 export function tcpConnects(port: number): Promise<boolean> {
   return new Promise((resolve) => {

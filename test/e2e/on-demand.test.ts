@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/ports.js';
 import { waitFor, withDeadline } from '../helpers/wait.js';
-import { childrenOf, cleanupLaunchers, FIXTURES, httpGet, makeUnitDir, startLauncher, statusJson, type RunningLauncher } from './harness.js';
+import { childrenOf, cleanupLaunchers, FIXTURES, httpGet, makeUnitDir, startLauncher, statusJson, waitForState, type RunningLauncher } from './harness.js';
 import { requirePeers } from '../helpers/peers.js';
 
 const FLEET = path.join(FIXTURES, 'e2e/fleet');
@@ -133,8 +133,8 @@ type = "datagram"
     expect(match, reply).not.toBeNull();
     const pid = Number(match![1]);
     expect(childrenOf(launcher.pid)).toEqual([pid]);
-    const echo = (await statusJson(launcher)).units[0]!;
-    expect(echo.state).toBe('running');
+    // Ready once it has stayed up ready_after (1 s by default).
+    const echo = await waitForState(launcher, 'echo', 'running');
     expect(echo.pids).toEqual([pid]);
     // The same child answers the next one.
     expect(await udpExchange(port, 'second')).toBe(`echo ${pid}: second`);

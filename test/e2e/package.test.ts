@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, cleanupLaunchers, httpGet, startLauncher, waitForHttp } from './harness.js';
 import { freePort } from '../helpers/ports.js';
 import { makeTmpDir } from '../helpers/tmp.js';
-import { withDeadline } from '../helpers/wait.js';
+import { waitFor, withDeadline } from '../helpers/wait.js';
 
 const PKG = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
 const NPM_FLAGS = ['--no-audit', '--no-fund', '--loglevel=error'];
@@ -77,7 +77,8 @@ describe(`the packed npm package (${PKG.name})`, () => {
     const launcher = await startLauncher(unitsDir, { bin });
     expect(await waitForHttp(port, '/healthz', 30_000)).toBe('ok\n');
     expect((await httpGet(port)).body).toMatch(/^hello from pid \d+\n$/);
-    expect(await check(bin, launcher.control)).toEqual({ exitCode: 0, output: '' });
+    // Healthy once the unit counts as ready (ready_after after its start), not merely serving.
+    expect(await waitFor(async () => { const r = await check(bin, launcher.control); return r.exitCode === 0 ? r : undefined; }, { timeoutMs: 20_000, what: 'status --check to pass' })).toEqual({ exitCode: 0, output: '' });
     expect(await launcher.stop('SIGTERM', 30_000)).toBe(0);
   }, 240_000);
 
@@ -101,7 +102,8 @@ describe(`the packed npm package (${PKG.name})`, () => {
     expect(await waitForHttp(webPort)).toMatch(/^hello from pid \d+\n$/);
     // echo is on demand: the first connection starts it, and it echoes.
     expect(await echoOnce(echoPort, 'ping\n')).toBe('ping\n');
-    expect(await check(bin, launcher.control)).toEqual({ exitCode: 0, output: '' });
+    // Healthy once the unit counts as ready (ready_after after its start), not merely serving.
+    expect(await waitFor(async () => { const r = await check(bin, launcher.control); return r.exitCode === 0 ? r : undefined; }, { timeoutMs: 20_000, what: 'status --check to pass' })).toEqual({ exitCode: 0, output: '' });
     expect(await launcher.stop('SIGTERM', 30_000)).toBe(0);
   }, 240_000);
 });
