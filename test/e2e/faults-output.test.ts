@@ -12,6 +12,7 @@ import { cpuPercentOver, rssKiB } from '../helpers/proc.js';
 import { waitFor, withDeadline } from '../helpers/wait.js';
 import { CLI, makeUnitDir } from './harness.js';
 import { collectLines } from './output-lines.js';
+import { requirePeers } from '../helpers/peers.js';
 
 /** A quiet launcher: well under 1 % of a core; the old code spun at 100 %. */
 const IDLE_PERCENT = 1;
@@ -133,7 +134,8 @@ describe('a broken or stuck stdout does not wedge the launcher', () => {
     expect(await withDeadline(up.exited, 20_000, 'launcher exit after SIGTERM')).toBe(0);
   }, 90_000);
 
-  it('a terminal that goes away (SIGHUP, then EIO on every write): status answers, idle, SIGTERM ends it', async () => {
+  it('a terminal that goes away (SIGHUP, then EIO on every write): status answers, idle, SIGTERM ends it', async (context) => {
+    requirePeers(context, 'python3');
     const dir = makeUnitDir({ chatty: CHATTY });
     cleanups.push(dir.cleanup);
     const control = path.join(dir.dir, 'control.sock');

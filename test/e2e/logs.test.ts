@@ -11,6 +11,7 @@ import { freePort } from '../helpers/ports.js';
 import { waitFor, withDeadline } from '../helpers/wait.js';
 import { CLI, cleanupLaunchers, cli, httpGet, makeUnitDir, startLauncher } from './harness.js';
 import { collectLines } from './output-lines.js';
+import { requirePeers } from '../helpers/peers.js';
 
 const cleanups: (() => void | Promise<void>)[] = [];
 afterEach(async () => {
@@ -52,7 +53,8 @@ function follow(control: string, args: string[]) {
 }
 
 describe('services write to real pipes', () => {
-  it('lighttpd with server.errorlog = "/dev/stderr" serves, and its error log reaches the launcher and `logs`', async () => {
+  it('lighttpd with server.errorlog = "/dev/stderr" serves, and its error log reaches the launcher and `logs`', async (context) => {
+    requirePeers(context, 'lighttpd');
     const port = await freePort();
     const dir = unitDir({}, {});
     const www = path.join(dir.dir, 'www');

@@ -8,6 +8,7 @@ import { FILE_PENDING_MAX_BYTES, LogDir } from '../../src/entrypoint/log-files.j
 import { LogRing, MemoryLog, UNIT_LOG_BYTES } from '../../src/entrypoint/log-memory.js';
 import { formatText, wantsColour, type LogRecord } from '../../src/entrypoint/log-record.js';
 import { makeTmpDir } from '../helpers/tmp.js';
+import { requirePeers } from '../helpers/peers.js';
 
 let seq = 0;
 const rec = (unit: string | null, text: string, extra: Partial<LogRecord> = {}): LogRecord =>
@@ -75,7 +76,8 @@ describe('LogDir rotation', () => {
 });
 
 describe('a log file that cannot keep up', () => {
-  it('drops lines past its backlog and writes how many (a FIFO read only after a second)', async () => {
+  it('drops lines past its backlog and writes how many (a FIFO read only after a second)', async (context) => {
+    requirePeers(context, 'python3');
     const tmp = makeTmpDir('launcher-logfifo-');
     tmps.push(tmp);
     const fifo = path.join(tmp.dir, 'web.log');

@@ -52,8 +52,12 @@ function runs(file: string, args: string[]): boolean {
   }
 }
 
-/** Whether `peer` is installed (checked once per process). */
+/**
+ * Whether `peer` is installed (checked once per process). LAUNCHER_TEST_HIDE_PEERS
+ * (comma-separated names) pretends peers are missing, to check this policy itself.
+ */
 export function hasPeer(peer: Peer): boolean {
+  if ((process.env.LAUNCHER_TEST_HIDE_PEERS ?? '').split(',').includes(peer)) return false;
   let here = known.get(peer);
   if (here === undefined) {
     here = PEERS[peer].present();

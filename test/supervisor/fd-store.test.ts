@@ -13,6 +13,7 @@ import { close, libc } from '../../src/sys/libc.js';
 import { isFdOpen, listOpenFds } from '../../src/sys/fds.js';
 import { stopFdWatcher } from '../../src/sys/poll.js';
 import { waitFor } from '../helpers/wait.js';
+import { requirePeers } from '../helpers/peers.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => cleanups.splice(0).reverse().forEach((fn) => fn()));
@@ -94,7 +95,8 @@ describe('FdStore and applyFdStoreMessage', () => {
 });
 
 describe('fds over a real notify socket', () => {
-  it('python3-systemd notify(FDSTORE=1, fds=[...]) reaches the handler with the fds, which the store keeps', async () => {
+  it('python3-systemd notify(FDSTORE=1, fds=[...]) reaches the handler with the fds, which the store keeps', async (context) => {
+    requirePeers(context, 'python3-systemd');
     const { address, messages } = receiver();
     const r = await execa('/usr/bin/python3', ['-c', [
       'import os; from systemd.daemon import notify',
