@@ -117,7 +117,8 @@ describe('a broken or stuck stdout does not wedge the launcher', () => {
     await withDeadline(
       (async () => {
         for (;;) {
-          const r = await up.verb(['logs', 'burst', '-n', '1']);
+          // Not only the last line: the launcher's own event (ready after ready_after) may follow burst-done.
+          const r = await up.verb(['logs', 'burst', '-n', '20']);
           if (/burst-done/.test(String(r.stdout))) return;
           await new Promise((res) => setTimeout(res, 200));
         }
