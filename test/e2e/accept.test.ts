@@ -6,7 +6,7 @@ import { execa } from 'execa';
 import { mkdirSync, readdirSync, readFileSync, readlinkSync, rmdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { hasPeer, requirePeers } from '../helpers/peers.js';
+import { buildLibsystemdClient, requirePeers } from '../helpers/peers.js';
 import { freePort } from '../helpers/ports.js';
 import { makeTmpDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
@@ -21,11 +21,10 @@ afterEach(async () => {
 
 const PY_CHECK = path.join(FIXTURES, 'fdstore/conn-check.py');
 let cCheck = '';
-const build = makeTmpDir('launcher-accept-');
+let build = { cleanup: () => {} };
 beforeAll(async () => {
-  if (!hasPeer('libsystemd')) return; // its tests skip (or fail under CI) with the reason
-  cCheck = path.join(build.dir, 'conn-check');
-  await execa('gcc', ['-O0', '-o', cCheck, path.join(FIXTURES, 'fdstore/conn-check.c'), '-lsystemd']);
+  const client = await buildLibsystemdClient(path.join(FIXTURES, 'fdstore/conn-check.c'));
+  [cCheck, build] = [client.path, client];
 });
 afterAll(() => build.cleanup());
 

@@ -7,7 +7,7 @@ import { execa } from 'execa';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { hasPeer, requirePeers } from '../helpers/peers.js';
+import { buildLibsystemdClient, requirePeers } from '../helpers/peers.js';
 import { freePort } from '../helpers/ports.js';
 import { makeTmpDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
@@ -22,11 +22,10 @@ afterEach(async () => {
 
 const PY_ECHO = path.join(FIXTURES, 'fdstore/echo-store.py');
 let cEcho = '';
-const build = makeTmpDir('launcher-fdstore-');
+let build = { cleanup: () => {} };
 beforeAll(async () => {
-  if (!hasPeer('libsystemd')) return; // its tests skip (or fail under CI) with the reason
-  cEcho = path.join(build.dir, 'echo-store');
-  await execa('gcc', ['-O0', '-o', cEcho, path.join(FIXTURES, 'fdstore/echo-store.c'), '-lsystemd']);
+  const client = await buildLibsystemdClient(path.join(FIXTURES, 'fdstore/echo-store.c'));
+  [cEcho, build] = [client.path, client];
 });
 afterAll(() => build.cleanup());
 

@@ -11,14 +11,13 @@ import { freePort } from '../helpers/ports.js';
 import { makeTmpDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
 import { cleanupWrapped, startWrapped } from '../fixtures/e2e/pid1/wrapped.js';
-import { hasPeer, requirePeers } from '../helpers/peers.js';
+import { buildLibsystemdClient, requirePeers } from '../helpers/peers.js';
 
-const build = makeTmpDir('launcher-sd-echo-');
 let sdEcho = '';
+let build = { cleanup: () => {} };
 beforeAll(async () => {
-  if (!hasPeer('libsystemd')) return; // its test skips (or fails under CI) with the reason
-  sdEcho = path.join(build.dir, 'sd-echo');
-  await execa('gcc', ['-O0', '-o', sdEcho, path.join(FIXTURES, 'e2e/pid1/sd-echo.c'), '-lsystemd']);
+  const client = await buildLibsystemdClient(path.join(FIXTURES, 'e2e/pid1/sd-echo.c'));
+  [sdEcho, build] = [client.path, client];
 });
 afterAll(() => build.cleanup());
 

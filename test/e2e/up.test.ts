@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/ports.js';
 import { makeTmpDir } from '../helpers/tmp.js';
 import { cleanupLaunchers, FIXTURES, httpGet, makeUnitDir, startLauncher, waitForHttp } from './harness.js';
-import { hasPeer, requirePeers } from '../helpers/peers.js';
+import { buildLibsystemdClient, requirePeers } from '../helpers/peers.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(async () => {
@@ -17,11 +17,10 @@ afterEach(async () => {
 
 const HTTP_SERVICE = path.join(FIXTURES, 'e2e/http-service.mjs');
 let sdListen = '';
-const build = makeTmpDir('launcher-sd-');
+let build = { cleanup: () => {} };
 beforeAll(async () => {
-  if (!hasPeer('libsystemd')) return; // its test skips (or fails under CI) with the reason
-  sdListen = path.join(build.dir, 'sd-listen');
-  await execa('gcc', ['-O0', '-o', sdListen, path.join(FIXTURES, 'services/sd-listen.c'), '-lsystemd']);
+  const client = await buildLibsystemdClient(path.join(FIXTURES, 'services/sd-listen.c'));
+  [sdListen, build] = [client.path, client];
 });
 afterAll(() => build.cleanup());
 

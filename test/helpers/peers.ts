@@ -3,7 +3,8 @@
 // elsewhere (a fresh machine with only Node and npm) those tests skip, each naming the package
 // to install, and the run ends with a summary of what was skipped and why (test/global-setup.ts).
 import { execFileSync } from 'node:child_process';
-import { accessSync, appendFileSync, constants } from 'node:fs';
+import { accessSync, appendFileSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 /** Each peer: the Debian packages that bring it, and how to tell it is here. */
@@ -90,4 +91,18 @@ export function requirePeers(context: Skippable, ...peers: Peer[]): void {
   const log = process.env.LAUNCHER_PEER_SKIPS;
   if (log) appendFileSync(log, `${why}\t${context.task.name}\n`);
   context.skip(why);
+}
+
+/**
+ * Compiles `source`, a C client linked with libsystemd, into a fresh temp folder. Where gcc or
+ * libsystemd-dev is missing it builds nothing and `path` is '' (the tests that run it call
+ * requirePeers(context, 'libsystemd') first). `cleanup` removes the folder.
+ */
+export async function buildLibsystemdClient(source: string): Promise<{ path: string; cleanup: () => void }> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'launcher-cclient-'));
+  const cleanup = (): void => rmSync(dir, { recursive: true, force: true });
+  if (!hasPeer('libsystemd')) return { path: '', cleanup };
+  const binary = path.join(dir, path.basename(source, '.c'));
+  execFileSync('gcc', ['-O0', '-o', binary, source, '-lsystemd'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  return { path: binary, cleanup };
 }

@@ -12,21 +12,19 @@ import { Tracker, fixturePath, httpGet, q, stdoutOf, udpRoundTrip, unitFrom } fr
 import { freePort } from '../helpers/ports.js';
 import { makeTmpDir } from '../helpers/tmp.js';
 import { waitFor, withDeadline } from '../helpers/wait.js';
-import { hasPeer, requirePeers } from '../helpers/peers.js';
+import { buildLibsystemdClient, requirePeers } from '../helpers/peers.js';
 
 const PYTHON = '/usr/bin/python3';
 let tmp: { dir: string; cleanup: () => void };
-let build: { dir: string; cleanup: () => void };
+let build: { path: string; cleanup: () => void };
 let sdListen: string | undefined;
 const tracker = new Tracker();
 
 beforeAll(async () => {
   // As the entrypoint does at start-up: no fd this test process inherited may reach a child.
   markStrayFdsCloexec(new Set());
-  build = makeTmpDir('launcher-cfix-');
-  if (!hasPeer('libsystemd')) return; // its tests skip (or fail under CI) with the reason
-  sdListen = path.join(build.dir, 'sd-listen');
-  await execa('gcc', ['-O0', '-o', sdListen, fixturePath('sd-listen.c'), '-lsystemd']);
+  build = await buildLibsystemdClient(fixturePath('sd-listen.c'));
+  sdListen = build.path || undefined;
 });
 afterAll(() => build.cleanup());
 beforeEach(() => {
