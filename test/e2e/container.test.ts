@@ -86,6 +86,8 @@ describe.skipIf(skip)('the example image under podman', () => {
     const uid = /^Uid:\s+(\d+)/m.exec(await podmanOk(['exec', NAME, 'cat', '/proc/1/status']))?.[1];
     expect(uid).toBe('1000');
 
+    // A ready = "started" unit counts as running once it has stayed up ready_after (1 s).
+    await waitFor(async () => unit(await status(), 'hello')?.state === 'running', { timeoutMs: 30_000, what: 'hello running' });
     const table = await podman(['exec', NAME, 'launcher', 'status']);
     expect(table.exitCode).toBe(0);
     expect(table.stdout).toMatch(/^hello\s+running\b/m);
