@@ -43,8 +43,7 @@ const DOWN_MARGIN_MS = 5000;
  * stop_timeout (in parallel), then orphans get the largest one again (see drain.ts), plus a margin.
  */
 export function downReply(launcher: Launcher): { stopping: true; pid: number; waitingFor: string[]; deadlineMs: number } {
-  const units = [...launcher.units.values()].map((r) => r.supervisor.unit);
-  const largest = Math.max(1000, ...units.map((u) => u.service.stopTimeoutMs));
+  const largest = launcher.largestStopTimeoutMs();
   const waitingFor = launcher.status().units.flatMap((u) => u.pids.map((pid) => `${u.name}[${pid}]`));
   return { stopping: true, pid: process.pid, waitingFor, deadlineMs: 2 * largest + DOWN_MARGIN_MS };
 }

@@ -184,6 +184,14 @@ export class Launcher extends EventEmitter {
     return true;
   }
 
+  /**
+   * The largest stop_timeout among the units held now (at least 1 s): how long orphans get
+   * after the services stopped (drain.ts), and what `down` tells its client to expect.
+   */
+  largestStopTimeoutMs(): number {
+    return Math.max(1000, ...[...this.units.values()].map((r) => r.supervisor.unit.service.stopTimeoutMs));
+  }
+
   /** The runtime of `name`, or LAUNCHER_UNKNOWN_UNIT. */
   get(name: string): UnitRuntime {
     const runtime = this.units.get(name);

@@ -16,7 +16,9 @@ function unitReply(runtime: UnitRuntime, now: number): UnitStatusReply {
     state: s.state,
     ...(unit.description !== undefined ? { description: unit.description } : {}),
     pids: s.instances.flatMap((i) => (i.pid === null ? [] : [i.pid])),
-    uptimeMs: readySince.length ? ms(Math.max(...readySince)) : null,
+    // A per-connection unit counts from when it began accepting; a unit of one service from when
+    // its newest ready child became ready, so a replaced child starts it over.
+    uptimeMs: isPerConnection(unit) ? (s.startedAt === null ? null : ms(s.startedAt)) : readySince.length ? ms(Math.max(...readySince)) : null,
     reason: troubled?.reason ?? null,
     restarts: s.restarts,
     statusText: texts[0]?.statusText ?? null,

@@ -160,8 +160,6 @@ async function serve(units: readonly Unit[], options: ServeOptions): Promise<num
   // Set by a second SIGTERM/SIGINT: stop waiting for anything, SIGKILL what is left.
   let hurry = false;
   const reloadLock = { current: Promise.resolve() as Promise<unknown> };
-  // Orphans get as long to finish as the slowest unit's stop_timeout.
-  const graceMs = Math.max(1000, ...units.map((u) => u.service.stopTimeoutMs));
 
   // `code` 'stopped': a requested stop, which exits 0 when every process ended by its stop
   // signal and 1 when one had to be SIGKILLed (SPEC); a number: every service ended on its own.
@@ -170,6 +168,8 @@ async function serve(units: readonly Unit[], options: ServeOptions): Promise<num
     shuttingDown = true;
     stopping.abort();
     logger.event('info', `${why}; stopping every service`);
+    // Orphans get as long to finish as the slowest unit's stop_timeout (of the units held now, after any reload).
+    const graceMs = launcher.largestStopTimeoutMs();
     const servicesClean = await launcher.shutdown();
     await server?.close();
     const orphansClean = await waitForChildren(ownPids, logger, graceMs, () => hurry);

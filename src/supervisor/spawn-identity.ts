@@ -27,9 +27,10 @@ export function serviceIdentity(unit: Unit): ServiceIdentity {
   let groups: number[] | undefined;
   let env: Record<string, string> = {};
   if (user !== undefined) {
-    uid = lookupId('user', user);
-    if (uid === undefined) throw new LauncherError('LAUNCHER_SPAWN', `${unit.name}: user "${user}" does not exist`, { unit: unit.name, key: 'user' });
+    // The passwd entry (read once) gives the uid too; a numeric user need not be listed (as chown).
     const entry = passwdEntry(user);
+    uid = entry?.uid ?? lookupId('user', user);
+    if (uid === undefined) throw new LauncherError('LAUNCHER_SPAWN', `${unit.name}: user "${user}" does not exist`, { unit: unit.name, key: 'user' });
     if (entry) {
       gid = entry.gid;
       groups = [...new Set([entry.gid, ...supplementaryGids(entry.name)])];

@@ -52,12 +52,6 @@ export function lookupId(kind: 'user' | 'group', value: string, files: AccountFi
   return fields ? Number(fields[2]) : undefined;
 }
 
-/** The primary gid of a user given by name or uid, from its passwd entry; undefined when not listed. */
-export function primaryGid(user: string, files: AccountFiles = SYSTEM_ACCOUNT_FILES): number | undefined {
-  const gid = findEntry(files.passwd, user, true)?.[3];
-  return gid !== undefined && /^\d+$/.test(gid) ? Number(gid) : undefined;
-}
-
 /** A passwd entry's fields a login (and systemd's User=) takes the environment from. */
 export interface PasswdEntry {
   readonly name: string;
