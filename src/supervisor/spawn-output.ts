@@ -1,5 +1,6 @@
 // A child's output as lines: split per stream, bounded in length, the last few
 // kept for failure reports, and a partial last line flushed at exit.
+import net from 'node:net';
 import { StringDecoder } from 'node:string_decoder';
 
 /** Longest line passed on whole (64 Ki characters); a longer one is cut here with CUT_MARKER. */
@@ -73,4 +74,66 @@ export class LineSplitter {
   private emitBounded(line: string): void {
     this.emit(line.length <= MAX_LINE_CHARS ? line : line.slice(0, MAX_LINE_CHARS) + CUT_MARKER);
   }
+}
+
+/** One line a child printed, tagged with where it came from. */
+export interface OutputLine {
+  readonly unit: string;
+  readonly instance: number;
+  readonly pid: number;
+  readonly stream: 'stdout' | 'stderr';
+  readonly text: string;
+}
+
+/** The read ends of a child's output pipes, as the launcher holds them. */
+export interface OutputFds {
+  readonly stdout: number;
+  readonly stderr: number;
+}
+
+/**
+ * After the process exits, how long to wait for its stdout/stderr to reach end of file.
+ * A grandchild that inherited the pipes may hold them open for ever; `exited` must not wait.
+ */
+const OUTPUT_DRAIN_MS = 250;
+
+/** A child's output being read: its recent lines, and when both streams are done. */
+export interface OutputRelay {
+  readonly recent: RecentLines;
+  /**
+   * Resolves once both streams reached end of file, or OUTPUT_DRAIN_MS after it is
+   * called (a grandchild may hold the pipes open for ever), with every partial last
+   * line flushed. Call it when the process has exited.
+   */
+  settled(): Promise<void>;
+}
+
+/**
+ * Reads the read ends `fds` (owned from now on: closed at end of file) and passes each
+ * line to `onLine`, tagged with `tag`. Used for a child just spawned and, after the
+ * launcher re-execs itself, for a child it adopted (same fds, same pid).
+ */
+export function relayOutput(fds: OutputFds, tag: { unit: string; instance: number; pid: number }, onLine?: (line: OutputLine) => void): OutputRelay {
+  const recent = new RecentLines();
+  const splitters: LineSplitter[] = [];
+  const streamsOpen: Promise<void>[] = [];
+  for (const stream of ['stdout', 'stderr'] as const) {
+    const readable = new net.Socket({ fd: fds[stream], readable: true, writable: false });
+    const splitter = new LineSplitter((text) => {
+      recent.push(text);
+      onLine?.({ ...tag, stream, text });
+    });
+    splitters.push(splitter);
+    readable.on('data', (chunk: Buffer | string) => splitter.write(chunk));
+    streamsOpen.push(new Promise((resolve) => readable.once('close', () => resolve()).once('end', () => resolve())));
+    readable.on('error', () => {}); // an EIO on a pipe must not crash the launcher; 'close' follows
+  }
+  return {
+    recent,
+    settled() {
+      const drained = Promise.all(streamsOpen).then(() => undefined);
+      const grace = new Promise<void>((r) => setTimeout(r, OUTPUT_DRAIN_MS).unref());
+      return Promise.race([drained, grace]).then(() => splitters.forEach((s) => s.flush()));
+    },
+  };
 }

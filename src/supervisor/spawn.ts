@@ -8,19 +8,10 @@ import type { Child, ExitStatus } from './contract.js';
 import { execCommand, type ShimKind } from './exec-shim.js';
 import { buildServiceEnv, pidVariables, type PassedFd } from './spawn-env.js';
 import { encodeIds, serviceIdentity } from './spawn-identity.js';
-import { LineSplitter, RecentLines } from './spawn-output.js';
+import { relayOutput, type OutputLine } from './spawn-output.js';
+export type { OutputLine, OutputFds } from './spawn-output.js';
 import { pipeCloexec } from '../sys/pipe.js';
 import { close } from '../sys/libc.js';
-import net from 'node:net';
-
-/** One line a child printed, tagged with where it came from. */
-export interface OutputLine {
-  readonly unit: string;
-  readonly instance: number;
-  readonly pid: number;
-  readonly stream: 'stdout' | 'stderr';
-  readonly text: string;
-}
 
 export interface SpawnOptions {
   readonly unit: Unit;
@@ -56,18 +47,6 @@ function serviceStdio(stdout: number, stderr: number, fds: readonly number[], st
   return [stdioFd === undefined ? 'ignore' : (stdioFd as 3), (stdioFd ?? stdout) as 3, stderr as 3, ...fds.map((fd) => fd as 3)];
 }
 
-/** The read ends of a child's output pipes, as the launcher holds them. */
-export interface OutputFds {
-  readonly stdout: number;
-  readonly stderr: number;
-}
-
-/**
- * After the process exits, how long to wait for its stdout/stderr to reach end of file.
- * A grandchild that inherited the pipes may hold them open for ever; `exited` must not wait.
- */
-const OUTPUT_DRAIN_MS = 250;
-
 /**
  * Starts instance `instance` of `unit`. Re-applies each socket's options first (throws
  * LAUNCHER_BIND if that fails; nothing is started then), then runs the service through
@@ -89,7 +68,7 @@ export function spawnService(opts: SpawnOptions): Child {
   // (With stdio = "socket" the connection is fd 1 instead; the stdout pipe then just ends.)
   const [outRead, outWrite] = pipeCloexec();
   const [errRead, errWrite] = pipeCloexec();
-  const outputFds: OutputFds = { stdout: outRead, stderr: errRead };
+  const outputFds = { stdout: outRead, stderr: errRead };
   const subprocess = execa(command.file, [...command.args], {
     ...(command.argv0 !== undefined ? { argv0: command.argv0 } : {}),
     ...(!shimSetsIds && identity.uid !== undefined ? { uid: identity.uid } : {}),
@@ -108,33 +87,14 @@ export function spawnService(opts: SpawnOptions): Child {
   close(errWrite);
   if (pid > 0) opts.onSpawn?.(pid);
 
-  const recent = new RecentLines();
-  const splitters: LineSplitter[] = [];
-  const streamsOpen: Promise<void>[] = [];
-  for (const stream of ['stdout', 'stderr'] as const) {
-    const readable = new net.Socket({ fd: outputFds[stream], readable: true, writable: false });
-    const splitter = new LineSplitter((text) => {
-      recent.push(text);
-      opts.onLine?.({ unit: unit.name, instance, pid, stream, text });
-    });
-    splitters.push(splitter);
-    readable.on('data', (chunk: Buffer | string) => splitter.write(chunk));
-    streamsOpen.push(new Promise((resolve) => readable.once('close', () => resolve()).once('end', () => resolve())));
-    readable.on('error', () => {}); // an EIO on a pipe must not crash the launcher; 'close' follows
-  }
-  const flushOutput = (): void => splitters.forEach((s) => s.flush());
+  const output = relayOutput(outputFds, { unit: unit.name, instance, pid }, opts.onLine);
 
   let hasExited = false;
   const exitedByEvent = new Promise<ExitStatus>((resolve) => {
     subprocess.once('exit', (code, signal) => {
       hasExited = true;
       const status: ExitStatus = signal ? { code: null, signal } : { code: code ?? 0, signal: null };
-      const drained = Promise.all(streamsOpen).then(() => undefined);
-      const grace = new Promise<void>((r) => setTimeout(r, OUTPUT_DRAIN_MS).unref());
-      void Promise.race([drained, grace]).then(() => {
-        flushOutput();
-        resolve(status);
-      });
+      void output.settled().then(() => resolve(status));
     });
   });
   // A process that exists ends with 'exit'; execa's result matters only when none was created.
@@ -142,7 +102,7 @@ export function spawnService(opts: SpawnOptions): Child {
     if (pid > 0) return new Promise<never>(() => {});
     hasExited = true;
     const reason = result.shortMessage ?? result.message ?? 'spawn failed';
-    for (const line of String(reason).split('\n')) recent.push(line);
+    for (const line of String(reason).split('\n')) output.recent.push(line);
     return { code: 127, signal: null } satisfies ExitStatus;
   });
   const exited = Promise.race([exitedByEvent, exitedBySpawnError]);
@@ -159,7 +119,7 @@ export function spawnService(opts: SpawnOptions): Child {
         if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
       }
     },
-    lastLines: () => recent.snapshot(),
+    lastLines: () => output.recent.snapshot(),
     outputFds,
   };
 }
