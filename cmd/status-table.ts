@@ -59,7 +59,14 @@ export function formatStatusTable(reply: StatusReply, width = 160): string {
   const last = Math.max(MIN_LAST, width - used);
   const line = (cells: string[]): string =>
     cells.map((c, i) => (i === cells.length - 1 ? fitCell(c, last) : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd();
-  return [line(header), ...rows.map(line)].join('\n') + '\n';
+  return [line(header), ...rows.map(line), '', launcherLine(reply)].join('\n') + '\n';
+}
+
+/** "launcher 0.2.0, pid 42, up 3h 2m, upgraded 2 times (last 5m ago)": who answers, after the table. */
+export function launcherLine(reply: StatusReply, now = Date.now()): string {
+  const l = reply.launcher;
+  const upgraded = l.upgrades > 0 && l.upgradedAt !== null ? `, upgraded ${l.upgrades === 1 ? 'once' : `${l.upgrades} times`} (last ${formatDuration(now - l.upgradedAt)} ago)` : '';
+  return `launcher ${l.version ?? '?'}, pid ${l.pid}, up ${formatDuration(l.uptimeMs)}${upgraded}`;
 }
 
 /** The width to fit: the terminal's, else $COLUMNS, else 160 (a pipe or a file). */

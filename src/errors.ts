@@ -20,7 +20,8 @@ export type ErrorCode =
   | 'LAUNCHER_CONTROL_PROTOCOL' // a malformed control message
   | 'LAUNCHER_CONTROL_DENIED' // a control peer with the wrong uid
   | 'LAUNCHER_CONTROL_TIMEOUT' // a control request got no final reply within the client's timeout
-  | 'LAUNCHER_INTERNAL'; // a bug: anything not raised on purpose
+  | 'LAUNCHER_INTERNAL' // a bug: anything not raised on purpose
+  | 'LAUNCHER_UPGRADE_FAILED'; // an in-place upgrade was refused by its check or its exec failed: nothing changed
 
 /** Structured context; every field optional, all JSON-serialisable. */
 export interface ErrorContext {

@@ -11,7 +11,7 @@ import { run } from './run.js';
 import { check } from './check.js';
 import { status } from './status.js';
 import { start, stop, restart } from './unit-verbs.js';
-import { reload, down } from './launcher-verbs.js';
+import { reload, down, upgrade } from './launcher-verbs.js';
 import { logs } from './logs.js';
 
-export const commands: CommandModule[] = [up, run, check, status, start, stop, restart, logs, reload, down];
+export const commands: CommandModule[] = [up, run, check, status, start, stop, restart, logs, reload, upgrade, down];

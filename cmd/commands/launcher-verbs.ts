@@ -1,9 +1,10 @@
-// `launcher reload` and `launcher down`: act on the running launcher as a whole.
+// `launcher reload`, `launcher down` and `launcher upgrade`: act on the running launcher as a whole.
 import { readFileSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
 import { finish } from '../exit.js';
 import { controlOption } from '../options.js';
 import { call, printProgress } from '../client.js';
+import { LauncherError } from '../../src/errors.js';
 
 export const reload: CommandModule = {
   command: 'reload',
@@ -74,3 +75,40 @@ function isAlive(pid: number): boolean {
     return true;
   }
 }
+
+/** How long `upgrade` waits for the new launcher to answer after the exec. */
+const UPGRADE_ANSWER_MS = 60_000;
+
+export const upgrade: CommandModule = {
+  command: 'upgrade',
+  describe: 'Replace the running launcher\'s code with the one installed at its path, in place (same pid, sockets and services)',
+  builder: (y) => y.option('control', controlOption),
+  handler: (argv) =>
+    finish(async () => {
+      const before = (await call(argv.control, 'status', {})) as { launcher?: { pid?: number; upgrades?: number; version?: string } };
+      const pid = before.launcher?.pid;
+      const upgrades = before.launcher?.upgrades ?? 0;
+      const started = Date.now();
+      try {
+        // A reply means it was refused (busy, or the check failed): nothing changed.
+        await call(argv.control, 'upgrade', {}, printProgress);
+        return 1;
+      } catch (error) {
+        // The connection ends when the launcher execs; anything else is the refusal itself.
+        if (!(error instanceof LauncherError && error.code === 'LAUNCHER_UNREACHABLE' && /closed the connection/.test(error.message))) throw error;
+      }
+      for (;;) {
+        const now = (await call(argv.control, 'status', {}).catch(() => null)) as { launcher?: { pid?: number; upgrades?: number; version?: string } } | null;
+        const l = now?.launcher;
+        if (l && (l.upgrades ?? 0) > upgrades) {
+          if (l.pid !== pid) throw new LauncherError('LAUNCHER_UPGRADE_FAILED', `the launcher answering now has pid ${l.pid}, not ${pid}`);
+          process.stdout.write(`upgraded: launcher ${before.launcher?.version ?? '?'} → ${l.version ?? '?'}, pid ${pid} unchanged, in ${Date.now() - started} ms\n`);
+          return 0;
+        }
+        if (Date.now() - started > UPGRADE_ANSWER_MS) {
+          throw new LauncherError('LAUNCHER_UPGRADE_FAILED', `the launcher did not answer as upgraded within ${UPGRADE_ANSWER_MS / 1000} s of its exec`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    }),
+};

@@ -32,7 +32,7 @@ export const MAX_LINE_BYTES = 64 * 1024;
 
 /** Longest unit name, as for unit files. */
 
-export const VERBS = ['ping', 'status', 'start', 'stop', 'restart', 'reload', 'down', 'logs'] as const;
+export const VERBS = ['ping', 'status', 'start', 'stop', 'restart', 'reload', 'down', 'logs', 'upgrade'] as const;
 
 /** Most lines one `logs` request may ask for. */
 export const MAX_LOG_LINES = 1_000_000;
@@ -42,7 +42,7 @@ export type Verb = (typeof VERBS)[number];
 
 /** A validated request; `args` always present and normalised. */
 export type Request =
-  | { readonly v: 1; readonly id: number; readonly verb: 'ping' | 'reload' | 'down'; readonly args: Readonly<Record<string, never>> }
+  | { readonly v: 1; readonly id: number; readonly verb: 'ping' | 'reload' | 'down' | 'upgrade'; readonly args: Readonly<Record<string, never>> }
   | { readonly v: 1; readonly id: number; readonly verb: 'status'; readonly args: { readonly units: readonly string[] } }
   | { readonly v: 1; readonly id: number; readonly verb: 'start' | 'stop' | 'restart'; readonly args: { readonly units: readonly string[] } }
   | {
@@ -177,8 +177,9 @@ export function parseRequest(line: string): Request {
     case 'ping':
     case 'reload':
     case 'down':
+    case 'upgrade':
       checkKeys(args, [], 'args');
-      return { v: 1, id, verb: verb as 'ping' | 'reload' | 'down', args: {} };
+      return { v: 1, id, verb: verb as 'ping' | 'reload' | 'down' | 'upgrade', args: {} };
     case 'status':
       checkKeys(args, ['units'], 'args');
       return { v: 1, id, verb: 'status', args: { units: parseUnits(args.units, 'status', false) } };

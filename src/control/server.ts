@@ -24,11 +24,15 @@ export interface ControlServerOptions {
   path: string;
   handler: ControlHandler;
   log: ControlLog;
+  /** A listening socket carried across an in-place upgrade: served as is, not bound again. */
+  listener?: ControlListener;
 }
 
 export interface ControlServer {
   /** The absolute path of the socket file. */
   readonly path: string;
+  /** The listening socket (an in-place upgrade carries its fd). */
+  readonly listener: ControlListener;
   /**
    * Stops accepting, lets running requests answer for up to `graceMs` (default
    * 1000), ends every connection and unlinks the socket file. Idempotent. Do not
@@ -46,7 +50,7 @@ export interface ControlServer {
  * refusal is logged at "warn"; none of its bytes reach the handler.
  */
 export async function startControlServer(opts: ControlServerOptions): Promise<ControlServer> {
-  const listener = openControlListener(opts.path);
+  const listener = opts.listener ?? openControlListener(opts.path);
   return new Server(listener, opts);
 }
 
@@ -58,7 +62,7 @@ class Server implements ControlServer {
   private backoff: NodeJS.Timeout | undefined;
   private closing: Promise<void> | undefined;
 
-  constructor(private readonly listener: ControlListener, private readonly opts: ControlServerOptions) {
+  constructor(readonly listener: ControlListener, private readonly opts: ControlServerOptions) {
     this.path = listener.path;
     this.watchListener();
   }

@@ -6,17 +6,42 @@ import type { Launcher } from './launcher.js';
 import { applyReload } from './reload.js';
 import { serveLogs } from './log-follow.js';
 
+/** The launcher-wide operations under way: reloads run one at a time, an upgrade excludes both. */
+export interface Operations {
+  /** Reloads queued or running (verb and SIGHUP). */
+  reloads: number;
+  upgrading: boolean;
+  /** The tail of the reload queue. */
+  reloadLock: Promise<unknown>;
+}
+
 export interface HandlerHooks {
   /** Begin an orderly shutdown (the `down` verb). */
   shutdown(): void;
-  /** Serialises reloads (verb and SIGHUP). */
-  reloadLock: { current: Promise<unknown> };
+  ops: Operations;
   /** Aborted when the launcher begins to shut down: `logs --follow` requests then end. */
   stopping: AbortSignal;
+  /**
+   * Replace the launcher's code in place; `beforeExec` runs once the new code accepted
+   * the state. Resolves never (the process becomes the new launcher); rejects
+   * LAUNCHER_BUSY or LAUNCHER_UPGRADE_FAILED, and then nothing changed.
+   */
+  upgrade(beforeExec: () => Promise<void>): Promise<never>;
 }
 
-/** Re-reads the unit directory, validated whole, and applies the difference. */
-export async function reloadUnits(launcher: Launcher, progress: (message: string) => void): Promise<{ summary: string[] }> {
+/**
+ * Re-reads the unit directory, validated whole, and applies the difference, after any
+ * reload already queued (the verb and SIGHUP share one queue). Refused during an upgrade.
+ */
+export function reloadUnits(launcher: Launcher, ops: Operations, progress: (message: string) => void): Promise<{ summary: string[] }> {
+  if (ops.upgrading) return Promise.reject(new LauncherError('LAUNCHER_BUSY', 'cannot reload while an upgrade is under way'));
+  ops.reloads += 1;
+  const run = ops.reloadLock.then(() => reloadNow(launcher, progress)).finally(() => (ops.reloads -= 1));
+  ops.reloadLock = run.catch(() => {});
+  return run;
+}
+
+async function reloadNow(launcher: Launcher, progress: (message: string) => void): Promise<{ summary: string[] }> {
   if (launcher.unitsDir === null) {
     throw new LauncherError('LAUNCHER_USAGE', 'this launcher runs an ad-hoc unit (`launcher run`); there is no directory to reload');
   }
@@ -66,11 +91,15 @@ export function controlHandler(launcher: Launcher, hooks: HandlerHooks): Control
         const reports = await launcher.restart(names, progress);
         return { units: reports.map((report) => ({ unit: report.unit, report })) };
       }
-      case 'reload': {
-        const run = hooks.reloadLock.current.then(() => reloadUnits(launcher, (message) => progress({ message })));
-        hooks.reloadLock.current = run.catch(() => {});
-        return await run;
-      }
+      case 'reload':
+        return await reloadUnits(launcher, hooks.ops, (message) => progress({ message }));
+      case 'upgrade':
+        // Answers only on failure: on success the process execs, the connection ends, and the
+        // client learns the outcome from `status` (same pid, one more upgrade).
+        return await hooks.upgrade(async () => {
+          progress({ message: 'the new launcher accepted the state; exec' });
+          for (let waited = 0; ctx.pendingBytes() > 0 && waited < 500; waited += 10) await new Promise((r) => setTimeout(r, 10));
+        });
       case 'logs': {
         // A unit removed by a reload keeps its lines; a name never seen is an error.
         for (const unit of names) if (!launcher.units.has(unit) && !launcher.logger.memory.has(unit)) launcher.get(unit);

@@ -7,7 +7,10 @@ import { LauncherError } from '../errors.js';
 import type { Unit } from '../units/types.js';
 import { bindUnitSockets, closeSocket, type BoundSocket } from '../sockets/index.js';
 import type { InheritedFds } from '../sockets/inherited.js';
-import { openNotifySocket, type NotifySocket } from '../supervisor/notify.js';
+import { openNotifySocket, serveNotifySocket, type NotifyHandlers, type NotifySocket } from '../supervisor/notify.js';
+import type { SupervisorSnapshot } from '../supervisor/snapshot.js';
+import type { AdoptedChildren } from './adopted.js';
+import type { LauncherIdentity } from './upgrade-state.js';
 import {
   UnitSupervisor,
   PerConnectionSupervisor,
@@ -48,6 +51,18 @@ export interface LauncherOptions {
   /** Claims pids for the reaper from spawn until their exit event. */
   readonly ownPids: Set<number>;
   readonly unitsDir: string | null;
+  /** Children carried across an in-place upgrade (their exits come from the reaper). */
+  readonly adopted: AdoptedChildren;
+}
+
+/** One unit as an in-place upgrade carries it: plain data and fd numbers. */
+export interface UnitState {
+  readonly unit: Unit;
+  readonly sockets: readonly BoundSocket[];
+  readonly notify: { readonly fd: number; readonly address: string } | null;
+  readonly operatorStopped: boolean;
+  readonly fdStores: ReturnType<UnitFdStores['snapshot']>;
+  readonly supervisor: SupervisorSnapshot;
 }
 
 /**
@@ -60,6 +75,8 @@ export class Launcher extends EventEmitter {
   readonly socketsOf = new WeakMap<Unit, BoundSocket[]>();
   readonly notifyOf = new WeakMap<Unit, NotifySocket | undefined>();
   readonly startedAt = Date.now();
+  /** Who this launcher is across in-place upgrades (set by `up`; shown by `status`). */
+  identity: LauncherIdentity = { startedAt: Date.now(), upgrades: 0, upgradedAt: null, versions: [] };
   readonly #options: LauncherOptions;
   readonly #notifyTag = `${process.pid}-${randomBytes(4).toString('hex')}`;
   /** Units an operator stopped (`launcher stop`) and has not started since: they may come back, so `up` stays. */
@@ -96,14 +113,13 @@ export class Launcher extends EventEmitter {
   }
 
   /** Creates the runtime of a unit whose sockets are bound; does not start it. */
-  adopt(unit: Unit, sockets: BoundSocket[]): UnitRuntime {
+  adopt(unit: Unit, sockets: BoundSocket[], notify = this.openNotify(unit)): UnitRuntime {
     this.#operatorStopped.delete(unit.name);
     this.socketsOf.set(unit, sockets);
-    const notify = this.openNotify(unit);
     this.notifyOf.set(unit, notify);
     const supervisor = isPerConnection(unit)
-      ? new PerConnectionSupervisor(unit, createConnectionEnv(this, this.#options.ownPids))
-      : new UnitSupervisor(unit, createSupervisorEnv(this, this.#options.ownPids));
+      ? new PerConnectionSupervisor(unit, createConnectionEnv(this, this.#options.ownPids, this.#options.adopted))
+      : new UnitSupervisor(unit, createSupervisorEnv(this, this.#options.ownPids, this.#options.adopted));
     const fdStores = new UnitFdStores((event) => this.logger.supervisor({ unit: unit.name, ...event }));
     const runtime: UnitRuntime = { supervisor, sockets, notify, watches: [], retained: [], fdStores };
     supervisor.on('settled', (event: SettledEvent) => this.onSettled(runtime, event));
@@ -111,11 +127,56 @@ export class Launcher extends EventEmitter {
     return runtime;
   }
 
+  /**
+   * Every unit as plain data, for an in-place upgrade. Throws LAUNCHER_BUSY while any
+   * unit is starting, stopping or restarting, or runs two specs after a partial handoff.
+   */
+  snapshotUnits(): UnitState[] {
+    return [...this.units.values()].map((r) => {
+      const unit = r.supervisor.unit;
+      if (r.retained.length > 0) {
+        throw new LauncherError('LAUNCHER_BUSY', `${unit.name}: a reload's handoff failed partway and it runs two versions; restart it first`, { unit: unit.name });
+      }
+      return {
+        unit,
+        sockets: r.sockets.map((s) => ({ ...s })),
+        notify: r.notify ? { fd: r.notify.fd, address: r.notify.address } : null,
+        operatorStopped: this.#operatorStopped.has(unit.name),
+        fdStores: r.fdStores.snapshot(),
+        supervisor: r.supervisor.snapshot(),
+      };
+    });
+  }
+
+  /**
+   * Takes over units carried across an in-place upgrade: the same open sockets and
+   * notify sockets, fd stores, and supervisors with their adopted children and timers.
+   */
+  restoreUnits(states: readonly UnitState[]): void {
+    for (const state of states) {
+      const { unit } = state;
+      const notify = state.notify ? serveNotifySocket(state.notify.fd, state.notify.address, this.#notifyHandlers(unit)) : undefined;
+      const runtime = this.adopt(unit, [...state.sockets], notify);
+      if (state.operatorStopped) this.#operatorStopped.add(unit.name);
+      runtime.fdStores.restore(state.fdStores);
+      const { supervisor } = runtime;
+      if (supervisor instanceof UnitSupervisor && state.supervisor.kind === 'service') supervisor.restore(state.supervisor);
+      else if (supervisor instanceof PerConnectionSupervisor && state.supervisor.kind === 'per-connection') supervisor.restore(state.supervisor);
+      else throw new Error(`${unit.name}: the state holds a ${state.supervisor.kind} unit`);
+      if (supervisor.status().state === 'waiting') this.armOnDemand(runtime);
+    }
+  }
+
   /** A notify socket when the unit reads READY=1 or WATCHDOG=1; abstract, so services under any uid reach it. */
   openNotify(unit: Unit): NotifySocket | undefined {
     if (!needsNotify(unit)) return undefined;
     const address = `@launcher/${this.#notifyTag}/${unit.name}/${randomBytes(3).toString('hex')}`;
-    return openNotifySocket(address, {
+    return openNotifySocket(address, this.#notifyHandlers(unit));
+  }
+
+  /** Datagrams on `unit`'s notify socket go to its supervisor; passed fds to its fd store. */
+  #notifyHandlers(unit: Unit): NotifyHandlers {
+    return {
       onMessage: (msg) => {
         const runtime = this.units.get(unit.name);
         let owner: number | null = null;
@@ -128,7 +189,7 @@ export class Launcher extends EventEmitter {
         }
       },
       onIgnored: (reason, pid) => this.logger.supervisor({ unit: unit.name, level: 'warn', pid, message: `notify datagram ${reason}, ignoring` }),
-    });
+    };
   }
 
   /** Starts a unit: eager units now; on-demand units wait for their first connection or datagram. */

@@ -61,10 +61,22 @@ export class RotatingFile {
 
   /** Writes what is queued (waiting for a write in flight), then closes the file. */
   async close(): Promise<void> {
+    await this.drain(true);
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
+  }
+
+  /** Writes what is queued now, synchronously after any write in flight (before an upgrade's exec). */
+  async flushAll(): Promise<void> {
+    await this.drain(false);
+  }
+
+  private async drain(closing: boolean): Promise<void> {
     if (this.scheduled) clearImmediate(this.scheduled);
     this.scheduled = undefined;
     if (this.writing) await new Promise<void>((resolve) => (this.idle = resolve));
-    this.closed = true;
+    if (closing) this.closed = true;
+    if (this.fd === null) return;
     try {
       while (this.pending.length > 0 || this.dropped > 0 || this.head) {
         const batch = this.nextBatch();
@@ -75,8 +87,6 @@ export class RotatingFile {
     } catch (error) {
       this.report(error as Error);
     }
-    if (this.fd !== null) closeSync(this.fd);
-    this.fd = null;
   }
 
   private flush(): void {
@@ -224,5 +234,9 @@ export class LogDir {
 
   async close(): Promise<void> {
     await Promise.all([...this.files.values()].map((f) => f.close()));
+  }
+
+  async flush(): Promise<void> {
+    await Promise.all([...this.files.values()].map((f) => f.flushAll()));
   }
 }

@@ -26,6 +26,8 @@ export interface Logger {
   readonly memory: MemoryLog;
   /** Writes what the sinks still hold and closes the log files. */
   close(): Promise<void>;
+  /** Writes what the sinks still hold, keeping them open (before an in-place upgrade's exec). */
+  flush(): Promise<void>;
 }
 
 export interface LogOptions {
@@ -108,6 +110,10 @@ export function createLogger(format: LogFormat | LogOptions): Logger {
     async close() {
       stdout.flushNow();
       await dir?.close();
+    },
+    async flush() {
+      stdout.flushNow();
+      await dir?.flush();
     },
   };
 }

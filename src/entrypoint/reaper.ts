@@ -24,6 +24,11 @@ export interface ReaperOptions {
   minZombieAgeMs?: number;
   /** One line per reaped orphan (e.g. for debug logs); default silent. */
   log?: (message: string) => void;
+  /**
+   * Called with every process reaped; returns true when it was a service adopted across an
+   * in-place upgrade (its exit is an event then, not an orphan's end).
+   */
+  onReaped?: (result: WaitResult) => boolean;
 }
 
 /**
@@ -36,6 +41,7 @@ export class Reaper {
   private readonly sweepIntervalMs: number;
   private readonly minZombieAgeMs: number;
   private readonly log: (message: string) => void;
+  private readonly onReaped: (result: WaitResult) => boolean;
   private timer: NodeJS.Timeout | undefined;
   private readonly firstSeen = new Map<number, number>();
   private reapedCount = 0;
@@ -48,6 +54,7 @@ export class Reaper {
     this.sweepIntervalMs = options.sweepIntervalMs ?? 1000;
     this.minZombieAgeMs = options.minZombieAgeMs ?? 0;
     this.log = options.log ?? (() => {});
+    this.onReaped = options.onReaped ?? (() => false);
   }
 
   /** How many orphans this reaper has reaped so far. */
@@ -97,7 +104,7 @@ export class Reaper {
       if (result) {
         count++;
         this.firstSeen.delete(pid);
-        this.log(`reaped orphan ${pid} (${describe(result)})`);
+        if (!this.onReaped(result)) this.log(`reaped orphan ${pid} (${describe(result)})`);
       }
     }
     this.reapedCount += count;

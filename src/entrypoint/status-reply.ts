@@ -40,7 +40,20 @@ export interface UnitStatusReply {
   readonly storedFds?: { readonly instance: number; readonly name: string }[];
 }
 
+export interface LauncherStatusReply {
+  readonly pid: number;
+  readonly uptimeMs: number;
+  readonly unitsDir: string | null;
+  /** The version running now. */
+  readonly version: string;
+  /** Wall-clock ms when the first generation started (an upgrade keeps it). */
+  readonly startedAt: number;
+  /** In-place upgrades so far, and the wall-clock ms of the last one (null: never). */
+  readonly upgrades: number;
+  readonly upgradedAt: number | null;
+}
+
 export interface StatusReply {
-  readonly launcher: { readonly pid: number; readonly uptimeMs: number; readonly unitsDir: string | null };
+  readonly launcher: LauncherStatusReply;
   readonly units: UnitStatusReply[];
 }

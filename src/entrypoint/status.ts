@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import type { Launcher, UnitRuntime } from './launcher.js';
 import { isPerConnection } from '../supervisor/index.js';
 import type { StatusReply, UnitStatusReply } from './status-reply.js';
+import { launcherVersion } from '../version.js';
 
 function unitReply(runtime: UnitRuntime, now: number): UnitStatusReply {
   const s = runtime.supervisor.status();
@@ -44,7 +45,15 @@ function unitReply(runtime: UnitRuntime, now: number): UnitStatusReply {
 export function buildStatusReply(launcher: Launcher, runtimes: readonly UnitRuntime[]): StatusReply {
   const now = performance.now();
   return {
-    launcher: { pid: process.pid, uptimeMs: Math.round(Date.now() - launcher.startedAt), unitsDir: launcher.unitsDir },
+    launcher: {
+      pid: process.pid,
+      uptimeMs: Math.max(0, Math.round(Date.now() - launcher.identity.startedAt)),
+      unitsDir: launcher.unitsDir,
+      version: launcherVersion(),
+      startedAt: launcher.identity.startedAt,
+      upgrades: launcher.identity.upgrades,
+      upgradedAt: launcher.identity.upgradedAt,
+    },
     units: runtimes.map((r) => unitReply(r, now)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
   };
 }

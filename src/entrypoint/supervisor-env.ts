@@ -6,6 +6,9 @@ import type { ConnectionEnv } from '../supervisor/per-connection.js';
 import { remoteVariables } from '../supervisor/remote-address.js';
 import { spawnService } from '../supervisor/spawn.js';
 import type { Launcher } from './launcher.js';
+import type { AdoptedChildren } from './adopted.js';
+import type { Child, ExitStatus } from '../supervisor/contract.js';
+import type { NotifySocket } from '../supervisor/notify.js';
 
 /**
  * An env bound to `launcher`: spawn looks up the sockets and notify socket of
@@ -13,7 +16,7 @@ import type { Launcher } from './launcher.js';
  * running one), and claims each pid in `ownPids` from spawn to exit so the
  * reaper never takes it.
  */
-export function createSupervisorEnv(launcher: Launcher, ownPids: Set<number>): SupervisorEnv {
+export function createSupervisorEnv(launcher: Launcher, ownPids: Set<number>, adopted: AdoptedChildren): SupervisorEnv {
   return {
     now: () => performance.now(),
     setTimer: (ms, fn) => setTimeout(fn, ms) as unknown as TimerHandle,
@@ -37,19 +40,39 @@ export function createSupervisorEnv(launcher: Launcher, ownPids: Set<number>): S
         },
       });
       void child.exited.then(() => ownPids.delete(claimed));
-      // What the child sent just before it died (FDSTORE=1 while stopping) is read before its
-      // exit is acted on, while its pid still identifies it, as systemd does.
-      const exited = child.exited.then((status) => {
-        try {
-          notify?.drain();
-        } catch (error) {
-          launcher.logger.supervisor({ unit: unit.name, level: 'warn', message: `reading the notify socket: ${(error as Error).message}, ignoring` });
-        }
-        return status;
-      });
-      return { ...child, pid: child.pid, exited, kill: (signal) => child.kill(signal), lastLines: () => child.lastLines() };
+      return drainingNotify(child, notify, launcher, unit.name);
+    },
+    adopt: (unit, instance, spec) => {
+      const child = adopted.adopt(spec, { unit: unit.name, instance }, (line) => launcher.logger.child(line), ownPids);
+      return drainingNotify(child, launcher.notifyOf.get(unit), launcher, unit.name);
     },
     log: (event) => launcher.logger.supervisor(event),
+  };
+}
+
+/**
+ * `child` whose exit is acted on only after its notify socket is drained: what it sent
+ * just before it died (FDSTORE=1 while stopping) is read while its pid still identifies
+ * it, as systemd does.
+ */
+function drainingNotify(child: Child, notify: NotifySocket | undefined, launcher: Launcher, unit: string): Child {
+  const exited = child.exited.then((status: ExitStatus) => {
+    try {
+      notify?.drain();
+    } catch (error) {
+      launcher.logger.supervisor({ unit, level: 'warn', message: `reading the notify socket: ${(error as Error).message}, ignoring` });
+    }
+    return status;
+  });
+  return {
+    pid: child.pid,
+    exited,
+    kill: (signal) => child.kill(signal),
+    lastLines: () => child.lastLines(),
+    reapedStatus: () => child.reapedStatus?.() ?? null,
+    get outputFds() {
+      return child.outputFds;
+    },
   };
 }
 
@@ -58,8 +81,8 @@ export function createSupervisorEnv(launcher: Launcher, ownPids: Set<number>): S
  * connection as fd 3 (LISTEN_FDS=1, LISTEN_FDNAMES=connection), REMOTE_ADDR and
  * REMOTE_PORT for TCP, and with stdio = "socket" the connection as fds 0 and 1.
  */
-export function createConnectionEnv(launcher: Launcher, ownPids: Set<number>): ConnectionEnv {
-  const base = createSupervisorEnv(launcher, ownPids);
+export function createConnectionEnv(launcher: Launcher, ownPids: Set<number>, adopted: AdoptedChildren): ConnectionEnv {
+  const base = createSupervisorEnv(launcher, ownPids, adopted);
   return {
     now: base.now,
     setTimer: base.setTimer,
@@ -84,5 +107,6 @@ export function createConnectionEnv(launcher: Launcher, ownPids: Set<number>): C
       void child.exited.then(() => ownPids.delete(claimed));
       return child;
     },
+    adopt: (unit, n, spec) => adopted.adopt(spec, { unit: unit.name, instance: n }, (line) => launcher.logger.child(line), ownPids),
   };
 }

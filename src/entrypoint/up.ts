@@ -1,24 +1,31 @@
 // `launcher up` and `launcher run`: the foreground launcher. Takes inherited
 // sockets, becomes a subreaper (or reaps as PID 1), binds every socket before
 // any service starts, serves the control socket, and runs until a stop signal,
-// `launcher down`, or until every service has ended for good.
+// `launcher down`, or until every service has ended for good. After an in-place
+// upgrade (`launcher upgrade`, SIGUSR2) the same process starts here again with
+// its state on an fd, and takes its sockets and services over instead.
 import { mkdirSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { LauncherError, asLauncherError } from '../errors.js';
 import { adHocUnit, loadUnitDir } from '../units/index.js';
 import { formatUnitError } from '../units/format.js';
 import type { Unit } from '../units/types.js';
-import { takeInheritedFds } from '../sockets/inherited.js';
+import { takeInheritedFds, type InheritedFds } from '../sockets/inherited.js';
 import { markStrayFdsCloexec } from '../sys/fds.js';
+import { close } from '../sys/libc.js';
 import { getpid, setChildSubreaper } from '../sys/process.js';
 import { stopFdWatcher } from '../sys/poll.js';
 import { Reaper } from './reaper.js';
+import { AdoptedChildren } from './adopted.js';
 import { DEFAULT_LOG_LINES } from './log-memory.js';
 import { createLogger, type LogFormat, type Logger } from './log.js';
 import { Launcher, exitCodeOf } from './launcher.js';
-import { controlHandler, reloadUnits } from './control-handler.js';
+import { controlHandler, reloadUnits, type Operations } from './control-handler.js';
 import { installSignals } from './signals.js';
 import { killGroups, waitForChildren } from './drain.js';
+import { captureState, checkNewCode, execWithState } from './upgrade.js';
+import { CHECK_FD_ENV, CHECK_OK, STATE_FD_ENV, parseState, readStateFd, type LauncherIdentity, type LauncherState } from './upgrade-state.js';
+import { launcherVersion } from '../version.js';
 import { controlSocketPath } from '../control/paths.js';
 import { startControlServer, type ControlServer } from '../control/server.js';
 
@@ -28,6 +35,17 @@ export interface UpOptions {
   readonly logFormat: LogFormat;
   /** --log-dir: DIR/<unit>.log and DIR/launcher.log, rotated. */
   readonly logDir?: { readonly dir: string; readonly maxBytes: number; readonly keep: number } | undefined;
+}
+
+export interface RunOptions {
+  readonly name: string;
+  readonly listen: string[];
+  readonly fdname?: string | undefined;
+  readonly ready: 'started' | 'notify';
+  readonly exec: string[];
+  readonly control?: string | undefined;
+  readonly logFormat: LogFormat;
+  readonly logDir?: UpOptions['logDir'];
 }
 
 /** The logger of `up`/`run`; the log directory is created first (LAUNCHER_USAGE when it cannot be). */
@@ -44,23 +62,41 @@ function openLogger(format: LogFormat, logDir: UpOptions['logDir']): Logger {
   return createLogger({ format, logDir });
 }
 
-export interface RunOptions {
-  readonly name: string;
-  readonly listen: string[];
-  readonly fdname?: string | undefined;
-  readonly ready: 'started' | 'notify';
-  readonly exec: string[];
-  readonly control?: string | undefined;
-  readonly logFormat: LogFormat;
-  readonly logDir?: UpOptions['logDir'];
+/**
+ * The state an upgrade handed over (the fd is closed and the variable removed, so no
+ * service inherits either), or for a check run, the verdict. Null for a plain start.
+ */
+function takeUpgradeState(): { check: true; code: number } | { check: false; state: LauncherState } | null {
+  for (const [name, check] of [[CHECK_FD_ENV, true], [STATE_FD_ENV, false]] as const) {
+    const value = process.env[name];
+    if (value === undefined) continue;
+    delete process.env[name];
+    const fd = Number(value);
+    try {
+      const state = parseState(readStateFd(fd));
+      if (!check) return { check, state };
+      process.stdout.write(`${CHECK_OK}: version ${launcherVersion()} reads the state of ${state.units.length} unit(s)\n`);
+      return { check, code: 0 };
+    } catch (error) {
+      if (!check) throw error;
+      process.stderr.write(`launcher: ${asLauncherError(error).message}\n`);
+      return { check, code: 1 };
+    } finally {
+      if (!check) close(fd);
+    }
+  }
+  return null;
 }
 
 /** `launcher up`: every unit of the directory; resolves with the exit code. */
 export async function runUp(options: UpOptions): Promise<number> {
+  const upgrade = takeUpgradeState();
+  if (upgrade?.check) return upgrade.code;
   const logger = openLogger(options.logFormat, options.logDir);
+  if (upgrade) return serve({ resume: upgrade.state }, { unitsDir: upgrade.state.unitsDir, control: options.control, logger, controlRequired: true });
   const inherited = takeInheritedFds();
   const units = await loadUnitDir(options.unitsDir);
-  return serve(units, { ...options, logger, inherited, controlRequired: true });
+  return serve({ units, inherited }, { ...options, logger, controlRequired: true });
 }
 
 /**
@@ -68,7 +104,10 @@ export async function runUp(options: UpOptions): Promise<number> {
  * exits with CMD's status; 127/126 when CMD is missing / not executable).
  */
 export async function runAdHoc(options: RunOptions): Promise<number> {
+  const upgrade = takeUpgradeState();
+  if (upgrade?.check) return upgrade.code;
   const logger = openLogger(options.logFormat, options.logDir);
+  if (upgrade) return serve({ resume: upgrade.state }, { unitsDir: null, control: options.control, logger, controlRequired: false });
   const inherited = takeInheritedFds();
   let unit: Unit;
   try {
@@ -87,7 +126,7 @@ export async function runAdHoc(options: RunOptions): Promise<number> {
     return code;
   }
   const once: Unit = { ...unit, service: { ...unit.service, restart: 'no' } };
-  return serve([once], { unitsDir: null, control: options.control, logger, inherited, controlRequired: false });
+  return serve({ units: [once], inherited }, { unitsDir: null, control: options.control, logger, controlRequired: false });
 }
 
 /** A refused reload as `check` would print it: the summary, then one located line per unit-file error. */
@@ -109,19 +148,24 @@ interface ServeOptions {
   readonly unitsDir: string | null;
   readonly control?: string | undefined;
   readonly logger: Logger;
-  readonly inherited: ReturnType<typeof takeInheritedFds>;
   readonly controlRequired: boolean;
 }
 
-async function serve(units: readonly Unit[], options: ServeOptions): Promise<number> {
-  const { logger, inherited } = options;
+/** Where the units come from: a fresh start binds them; an upgraded process takes them over. */
+type Origin = { readonly units: readonly Unit[]; readonly inherited: InheritedFds } | { readonly resume: LauncherState };
+
+/**
+ * A launcher that crashes takes every socket down: a bug is logged and the launcher
+ * keeps serving. The logger never throws and never writes to a broken stdout; the
+ * guard stops a bug inside the logger itself from feeding on its own report.
+ * Returns the function that removes the handlers.
+ */
+function surviveBugs(logger: Logger): () => void {
   // Nothing in `up` writes to process.stdout/stderr, but should anything (a library), a broken
   // pipe there must not become an uncaught exception: the logger's own sink reports it once.
-  process.stdout.on('error', () => {});
-  process.stderr.on('error', () => {});
-  // A launcher that crashes takes every socket down: log a bug and keep serving. The logger
-  // never throws and never writes to a broken stdout; the guard stops a bug inside the
-  // logger itself from feeding on its own report.
+  const ignore = (): void => {};
+  process.stdout.on('error', ignore);
+  process.stderr.on('error', ignore);
   let inBug = false;
   const onBug = (error: unknown): void => {
     if (inBug) return;
@@ -136,9 +180,50 @@ async function serve(units: readonly Unit[], options: ServeOptions): Promise<num
   };
   process.on('uncaughtException', onBug);
   process.on('unhandledRejection', onBug);
-  inherited.warnings.forEach((w) => logger.event('warn', w));
+  return () => {
+    process.off('uncaughtException', onBug);
+    process.off('unhandledRejection', onBug);
+    process.stdout.off('error', ignore);
+    process.stderr.off('error', ignore);
+  };
+}
+
+/**
+ * Shutdown as a small explicit state machine:
+ *   serving ──stop / down / every unit ended──► stopping ──second TERM/INT──► hurrying
+ *   stopping|hurrying ──services, sockets, orphans done──► (exit code resolved)
+ */
+class Shutdown {
+  state: 'serving' | 'stopping' | 'hurrying' = 'serving';
+  readonly stopping = new AbortController();
+  readonly exitCode: Promise<number>;
+  #resolve!: (code: number) => void;
+
+  constructor(private readonly run: (code: number | 'stopped') => Promise<number>) {
+    this.exitCode = new Promise((resolve) => (this.#resolve = resolve));
+  }
+
+  /** `code` 'stopped': a requested stop (exit 0, or 1 if something had to be SIGKILLed); a number: every service ended on its own. */
+  begin(code: number | 'stopped'): boolean {
+    if (this.state !== 'serving') return false;
+    this.state = 'stopping';
+    this.stopping.abort();
+    void this.run(code).then(this.#resolve);
+    return true;
+  }
+
+  hurry(): void {
+    if (this.state === 'stopping') this.state = 'hurrying';
+  }
+}
+
+async function serve(origin: Origin, options: ServeOptions): Promise<number> {
+  const { logger } = options;
+  const removeBugHandlers = surviveBugs(logger);
+  const inherited = 'inherited' in origin ? origin.inherited : undefined;
+  inherited?.warnings.forEach((w) => logger.event('warn', w));
+  // Every fd this process was given (or carried across an upgrade) stays out of services unless passed on purpose.
   markStrayFdsCloexec(new Set());
-  const ownPids = new Set<number>();
   if (getpid() !== 1) {
     try {
       setChildSubreaper();
@@ -146,96 +231,131 @@ async function serve(units: readonly Unit[], options: ServeOptions): Promise<num
       logger.event('warn', `cannot become a child subreaper (${asLauncherError(error).message}), orphans go to init`);
     }
   }
-  const reaper = new Reaper({ isOwnChild: (pid) => ownPids.has(pid) });
-  reaper.start();
-
-  const launcher = new Launcher({ logger, inherited, ownPids, unitsDir: options.unitsDir });
+  const ownPids = new Set<number>();
+  const adopted = new AdoptedChildren();
+  // libuv reaps what it spawned; the reaper takes orphans and the services adopted across an upgrade.
+  const reaper = new Reaper({ isOwnChild: (pid) => ownPids.has(pid) && !adopted.has(pid), onReaped: (r) => adopted.reaped(r) });
+  const launcher = new Launcher({ logger, ...(inherited ? { inherited } : {}), ownPids, adopted, unitsDir: options.unitsDir });
   logger.memory.linesOf = (unit) => launcher.units.get(unit)?.supervisor.unit.service.logLines ?? DEFAULT_LOG_LINES;
-  const stopping = new AbortController();
-  const controlPath = controlSocketPath({ flag: options.control });
+  const resumed = 'resume' in origin ? origin.resume : null;
+  const identity: LauncherIdentity = resumed
+    ? { ...resumed.identity, upgrades: resumed.identity.upgrades + 1, upgradedAt: Date.now(), versions: [...resumed.identity.versions, launcherVersion()] }
+    : { startedAt: Date.now(), upgrades: 0, upgradedAt: null, versions: [launcherVersion()] };
+  launcher.identity = identity;
+  const ops: Operations = { reloads: 0, upgrading: false, reloadLock: Promise.resolve() };
   let server: ControlServer | undefined;
-  let finished!: (code: number) => void;
-  const done = new Promise<number>((resolve) => (finished = resolve));
-  let shuttingDown = false;
-  // Set by a second SIGTERM/SIGINT: stop waiting for anything, SIGKILL what is left.
-  let hurry = false;
-  const reloadLock = { current: Promise.resolve() as Promise<unknown> };
 
-  // `code` 'stopped': a requested stop, which exits 0 when every process ended by its stop
-  // signal and 1 when one had to be SIGKILLed (SPEC); a number: every service ended on its own.
-  const shutdown = async (code: number | 'stopped', why: string): Promise<void> => {
-    if (shuttingDown) return;
-    shuttingDown = true;
-    stopping.abort();
-    logger.event('info', `${why}; stopping every service`);
+  const teardown = async (): Promise<void> => {
+    await server?.close();
+    reaper.stop();
+    stopFdWatcher();
+  };
+  const shutdown = new Shutdown(async (code) => {
     // Orphans get as long to finish as the slowest unit's stop_timeout (of the units held now, after any reload).
     const graceMs = launcher.largestStopTimeoutMs();
     const servicesClean = await launcher.shutdown();
     await server?.close();
-    const orphansClean = await waitForChildren(ownPids, logger, graceMs, () => hurry);
-    reaper.stop();
-    stopFdWatcher();
+    const orphansClean = await waitForChildren(ownPids, logger, graceMs, () => shutdown.state === 'hurrying');
+    await teardown();
     if (code === 'stopped' && !(servicesClean && orphansClean)) logger.event('warn', 'a process had to be killed with SIGKILL; exiting 1');
     await logger.close();
-    finished(code === 'stopped' ? (servicesClean && orphansClean ? 0 : 1) : code);
+    return code === 'stopped' ? (servicesClean && orphansClean ? 0 : 1) : code;
+  });
+  const stop = (code: number | 'stopped', why: string): void => {
+    if (shutdown.begin(code)) logger.event('info', `${why}; stopping every service`);
+  };
+  const upgrade = async (beforeExec: () => Promise<void> = async () => {}): Promise<never> => {
+    if (shutdown.state !== 'serving') throw new LauncherError('LAUNCHER_BUSY', 'the launcher is shutting down');
+    if (ops.upgrading || ops.reloads > 0) throw new LauncherError('LAUNCHER_BUSY', `cannot upgrade while ${ops.upgrading ? 'another upgrade' : 'a reload'} is under way`);
+    ops.upgrading = true;
+    try {
+      const control = server?.listener ?? null;
+      // The check gets a copy; the state handed to exec is taken again right before it (children may have changed).
+      await checkNewCode(JSON.stringify(captureState(launcher, control, identity)), ownPids);
+      if (shutdown.state !== 'serving' || ops.reloads > 0) throw new LauncherError('LAUNCHER_BUSY', 'cannot upgrade: a reload or shutdown began during the check');
+      await beforeExec();
+      const state = captureState(launcher, control, identity);
+      logger.event('info', `upgrade: the new launcher accepted the state; exec ${process.argv[1] ?? process.execPath} (pid ${process.pid} stays)`);
+      await logger.flush();
+      return execWithState(state);
+    } finally {
+      ops.upgrading = false;
+    }
   };
 
   try {
     server = await startControlServer({
-      path: controlPath,
-      handler: controlHandler(launcher, { shutdown: () => void shutdown('stopped', '`launcher down`'), reloadLock, stopping: stopping.signal }),
+      path: controlSocketPath({ flag: options.control }),
+      ...(resumed?.control ? { listener: resumed.control } : {}),
+      handler: controlHandler(launcher, { shutdown: () => stop('stopped', '`launcher down`'), ops, stopping: shutdown.stopping.signal, upgrade }),
       log: (level, message) => {
         if (level !== 'debug') logger.event(level, message);
       },
     });
   } catch (error) {
     if (options.controlRequired) {
-      reaper.stop();
-      stopFdWatcher();
+      await teardown();
+      removeBugHandlers();
       throw error;
     }
     logger.event('warn', `no control socket (${asLauncherError(error).message}); continuing without one`);
   }
 
-  try {
-    launcher.bindAll(units);
-  } catch (error) {
-    await server?.close();
-    reaper.stop();
-    stopFdWatcher();
-    throw error;
+  if (resumed) {
+    launcher.restoreUnits(resumed.units);
+    logger.event('info', `upgraded in place to version ${launcherVersion()} (upgrade #${identity.upgrades}); took over ${resumed.units.length} unit${resumed.units.length === 1 ? '' : 's'} and their processes`);
+  } else {
+    const units = 'units' in origin ? origin.units : [];
+    try {
+      launcher.bindAll(units);
+    } catch (error) {
+      await teardown();
+      removeBugHandlers();
+      throw error;
+    }
+    inherited?.closeUnused((message) => logger.event('warn', message));
+    logger.event('info', `${units.length} unit${units.length === 1 ? '' : 's'} loaded${server ? `; control socket ${server.path}` : ''}`);
   }
-  inherited.closeUnused((message) => logger.event('warn', message));
-  logger.event('info', `${units.length} unit${units.length === 1 ? '' : 's'} loaded${server ? `; control socket ${server.path}` : ''}`);
+  // Started after the restore: a carried child that exited during the exec is a zombie the first sweep hands to its instance.
+  reaper.start();
+  if (resumed) reaper.sweep();
 
   launcher.on('idle', (exit) => {
     const code = exitCodeOf(exit, osConstants.signals);
-    void shutdown(code, `every service has ended (last status ${code})`);
+    stop(code, `every service has ended (last status ${code})`);
   });
-  const uninstall = installSignals({
+  const uninstallSignals = installSignals({
     logger,
-    stop: (signal) => void shutdown('stopped', `${signal} received`),
-    shuttingDown: () => shuttingDown,
+    stop: (signal) => stop('stopped', `${signal} received`),
+    shuttingDown: () => shutdown.state !== 'serving',
     kill: () => {
-      hurry = true;
+      shutdown.hurry();
       killGroups(ownPids);
     },
     reload: () => {
-      const run = reloadLock.current.then(() => reloadUnits(launcher, (m) => logger.event('info', m)));
-      reloadLock.current = run.catch(() => {});
-      run.then(
+      reloadUnits(launcher, ops, (m) => logger.event('info', m)).then(
         (r) => logger.event('info', `reload: ${r.summary.join('; ') || 'nothing changed'}`),
         (error: unknown) => reloadRefused(error).forEach((line) => logger.event('error', line)),
       );
     },
+    upgrade: () => {
+      upgrade().catch((error: unknown) => {
+        const e = asLauncherError(error);
+        logger.event('error', e.message);
+        for (const line of (e.context.lastLines as string[] | undefined) ?? []) logger.event('error', `  ${line}`);
+      });
+    },
   });
 
-  for (const runtime of launcher.units.values()) {
-    launcher.startUnit(runtime).catch((error: unknown) => {
-      logger.supervisor({ unit: runtime.supervisor.unit.name, level: 'error', message: asLauncherError(error).message });
-    });
+  if (!resumed) {
+    for (const runtime of launcher.units.values()) {
+      launcher.startUnit(runtime).catch((error: unknown) => {
+        logger.supervisor({ unit: runtime.supervisor.unit.name, level: 'error', message: asLauncherError(error).message });
+      });
+    }
   }
-  const code = await done;
-  uninstall();
+  const code = await shutdown.exitCode;
+  uninstallSignals();
+  removeBugHandlers();
   return code;
 }

@@ -3,6 +3,7 @@
 // (spawn, signal, clock, timers, logs) passes. Real implementations live in
 // spawn.ts / notify.ts / the entrypoint; tests pass fakes.
 import type { Unit } from '../units/types.js';
+import type { AdoptedChildSpec } from './snapshot.js';
 
 /** How a child ended: exactly one of code/signal is non-null. */
 export interface ExitStatus {
@@ -19,6 +20,11 @@ export interface Child {
   kill(signal: NodeJS.Signals): void;
   /** The last lines the child printed (stdout and stderr), oldest first, for failure reports. */
   lastLines(): readonly string[];
+  /**
+   * How it ended, once it has been reaped, even before `exited` settles (its output may
+   * still be draining); null while it runs. An upgrade carries this so an exit is never lost.
+   */
+  reapedStatus?(): ExitStatus | null;
   /**
    * The launcher's read ends of the child's stdout/stderr pipes (absent for fakes).
    * A re-exec of the launcher must keep these fds to go on relaying the child's output.
@@ -55,6 +61,12 @@ export interface SupervisorEnv {
    * process could not be created at all.
    */
   spawn(unit: Unit, instance: number): Child;
+  /**
+   * Takes over a child a previous launcher process (before an in-place upgrade) spawned:
+   * same pid, its output pipes' read ends at the fds given. Its `exited` settles when the
+   * reaper collects it. Needed only to restore from a snapshot.
+   */
+  adopt?(unit: Unit, instance: number, spec: AdoptedChildSpec): Child;
   /** Structured launcher events (transitions, restarts, failures). */
   log(event: SupervisorEvent): void;
 }

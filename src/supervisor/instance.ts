@@ -38,7 +38,7 @@ export interface Transition {
 export type TimerName = 'ready' | 'stop' | 'watchdog' | 'backoff';
 
 /** The events a timer may dispatch (`ready`: ready_after elapsed for a ready = "started" child). */
-type TimedEvent = EventType & ('ready' | 'ready_timeout' | 'stop_timeout' | 'backoff_elapsed' | 'watchdog_timeout');
+export type TimedEvent = EventType & ('ready' | 'ready_timeout' | 'stop_timeout' | 'backoff_elapsed' | 'watchdog_timeout');
 
 export interface InstanceOptions {
   /** A handoff candidate: any exit or missed deadline ends in `failed`, never a restart. */
@@ -75,7 +75,7 @@ export class Instance {
   stateReason = '';
   probation: boolean;
 
-  private readonly timers = new Map<TimerName, { handle: TimerHandle; deadline: number }>();
+  private readonly timers = new Map<TimerName, { handle: TimerHandle; deadline: number; type: TimedEvent }>();
   private readonly queue: InstanceEvent[] = [];
   private dispatching = false;
   private readonly listeners = new Set<(t: Transition) => void>();
@@ -173,6 +173,17 @@ export class Instance {
     for (const name of [...this.timers.keys()]) this.disarm(name);
   }
 
+  /** Every armed timer: its name, the event it will dispatch and the ms left (for a snapshot). */
+  armedTimers(): { name: TimerName; type: TimedEvent; remainingMs: number }[] {
+    const now = this.env.now();
+    return [...this.timers].map(([name, t]) => ({ name, type: t.type, remainingMs: Math.max(0, Math.round(t.deadline - now)) }));
+  }
+
+  /** Arms a timer carried over from a snapshot (restore only). */
+  rearm(name: TimerName, remainingMs: number, type: TimedEvent): void {
+    this.arm(name, remainingMs, type);
+  }
+
   /** A launcher event about this instance, through env.log. */
   log(level: SupervisorEvent['level'], message: string, extra: Record<string, unknown> = {}): void {
     const pid = this.record?.pid;
@@ -195,6 +206,6 @@ export class Instance {
       this.timers.delete(name);
       this.dispatch({ type } as InstanceEvent);
     });
-    this.timers.set(name, { handle, deadline });
+    this.timers.set(name, { handle, deadline, type });
   }
 }

@@ -33,6 +33,8 @@ export interface NotifyHandlers {
 export interface NotifySocket {
   /** The value for a service's NOTIFY_SOCKET: the absolute path or "@name". */
   readonly address: string;
+  /** The bound datagram socket (an in-place upgrade carries it). */
+  readonly fd: number;
   /**
    * Handles every datagram queued right now, synchronously. Called before a
    * child's exit is acted on: what it sent just before dying (FDSTORE=1 while
@@ -59,7 +61,6 @@ export function openNotifySocket(address: string, handlers: NotifyHandlers): Not
   const sockaddr = unixAddress(address);
   const path = sockaddr.family === 'unix' ? sockaddr.path : null;
   const fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, { address });
-  let watch: Watch | undefined;
   let created: CreatedSocketFile | undefined;
   try {
     setsockoptInt(fd, SOL_SOCKET, SO_PASSCRED, 1, { address });
@@ -70,16 +71,24 @@ export function openNotifySocket(address: string, handlers: NotifyHandlers): Not
       created = { path, dev: stats.dev, ino: stats.ino };
       chmodSync(path, 0o777);
     }
-    watch = fdWatcher().watch(fd, () => void drain(fd, handlers));
   } catch (error) {
-    watch?.cancel();
     close(fd);
     if (created) removeSocketFile(created);
     throw asBindError(error, address);
   }
+  return serveNotifySocket(fd, address, handlers, created);
+}
+
+/**
+ * Serves a bound notify socket `fd` at `address` (a new one, or one carried across an
+ * in-place upgrade): datagrams go to `handlers` until close().
+ */
+export function serveNotifySocket(fd: number, address: string, handlers: NotifyHandlers, created?: CreatedSocketFile): NotifySocket {
+  const watch: Watch = fdWatcher().watch(fd, () => void drain(fd, handlers));
   let closed = false;
   return {
     address,
+    fd,
     drain() {
       if (closed) return;
       for (;;) if (drain(fd, handlers) < DRAIN_BATCH) return;
@@ -87,7 +96,7 @@ export function openNotifySocket(address: string, handlers: NotifyHandlers): Not
     close() {
       if (closed) return;
       closed = true;
-      watch?.cancel();
+      watch.cancel();
       close(fd);
       if (created) removeSocketFile(created);
     },

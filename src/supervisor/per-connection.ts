@@ -15,6 +15,7 @@ import type { Child, ExitStatus, NotifyMessage, SupervisorEnv } from './contract
 import type { RestartReport } from './handoff.js';
 import { backoffDelay, describeExit } from './policy.js';
 import type { InstanceStatus, UnitStatus } from './status.js';
+import { snapshotChild, type AdoptedChildSpec, type PerConnectionSnapshot } from './snapshot.js';
 
 /** One accepted connection, as the spawner gets it; the launcher closes its copy right after spawn(). */
 export interface AcceptedConnection {
@@ -29,6 +30,8 @@ export interface ConnectionEnv extends Pick<SupervisorEnv, 'now' | 'setTimer' | 
   sockets(unit: Unit): readonly BoundSocket[];
   /** Starts the process for connection number `n`; throws (LAUNCHER_SPAWN) when it cannot be created. */
   spawn(unit: Unit, n: number, connection: AcceptedConnection): Child;
+  /** Takes over a connection's process after an in-place upgrade (see SupervisorEnv.adopt). */
+  adopt?(unit: Unit, n: number, spec: AdoptedChildSpec): Child;
 }
 
 interface Running {
@@ -162,6 +165,44 @@ export class PerConnectionSupervisor extends EventEmitter {
     };
   }
 
+  /** The running connections' processes and the accept state, as plain data (for an in-place upgrade). */
+  snapshot(): PerConnectionSnapshot {
+    const now = this.#env.now();
+    const ago = (t: number): number => Math.max(0, Math.round(now - t));
+    return {
+      kind: 'per-connection',
+      accepting: this.#accepting,
+      next: this.#next,
+      accepted: this.accepted,
+      killedOnStop: this.#killedOnStop,
+      startedAgoMs: this.#startedAt === null ? null : ago(this.#startedAt),
+      running: [...this.#running.values()].map((r) => ({ n: r.n, socketFd: r.socketFd, sinceAgoMs: ago(r.since), child: snapshotChild({ child: r.child, pid: r.child.pid }, now) })),
+    };
+  }
+
+  /**
+   * Takes over `snap` (a fresh supervisor only): adopts the running connections' processes
+   * and accepts again if it was accepting. A pause after spawn failures is not carried.
+   */
+  restore(snap: PerConnectionSnapshot): void {
+    const adopt = this.#env.adopt;
+    if (!adopt) throw new Error('this ConnectionEnv cannot adopt children');
+    const now = this.#env.now();
+    this.#next = snap.next;
+    this.accepted = snap.accepted;
+    this.#killedOnStop = snap.killedOnStop;
+    for (const r of snap.running) {
+      const c = r.child;
+      const child = adopt.call(this.#env, this.#unit, r.n, { pid: c.pid, stdout: c.stdout, stderr: c.stderr, lastLines: c.lastLines, exit: c.exit });
+      this.#track({ n: r.n, child, socketFd: r.socketFd, since: now - r.sinceAgoMs }, r.socketFd);
+    }
+    if (snap.accepting) {
+      this.#accepting = true;
+      this.#startedAt = snap.startedAgoMs === null ? now : now - snap.startedAgoMs;
+      this.#arm();
+    }
+  }
+
   /** Watches every socket still below its max_connections. */
   #arm(): void {
     this.#disarm();
@@ -221,14 +262,20 @@ export class PerConnectionSupervisor extends EventEmitter {
       return;
     }
     this.#failures = 0;
-    const record: Running = { n, child, socketFd: socket.fd, since: this.#env.now() };
-    this.#running.set(n, record);
     const from = connection.peer ? ` from ${connection.peer}` : '';
     this.#env.log({ unit: this.#unit.name, level: 'info', message: `@${n}: connection${from}, started pid ${child.pid}`, instance: n, pid: child.pid });
+    this.#track({ n, child, socketFd: socket.fd, since: this.#env.now() }, socket.fd);
+  }
+
+  /** Counts a connection's process as running until it exits, then accepts again if it was at max_connections. */
+  #track(record: Running, socketFd: number): void {
+    this.#running.set(record.n, record);
+    const { n, child } = record;
     void child.exited.then((status: ExitStatus) => {
       this.#running.delete(n);
       this.#env.log({ unit: this.#unit.name, level: 'info', message: `@${n}: ${describeExit(status)}`, instance: n, pid: child.pid });
-      if (this.#accepting && this.#countOn(socket.fd) === socket.spec.maxConnections - 1) this.#arm();
+      const max = this.#env.sockets(this.#unit).find((s) => s.fd === socketFd)?.spec.maxConnections ?? 0;
+      if (this.#accepting && this.#countOn(socketFd) === max - 1) this.#arm();
     });
   }
 

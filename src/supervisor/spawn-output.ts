@@ -106,10 +106,12 @@ export interface OutputRelay {
    * line flushed. Call it when the process has exited.
    */
   settled(): Promise<void>;
+  /** The read ends still open (-1 for a stream that reached its end and was closed). */
+  openFds(): OutputFds;
 }
 
 /**
- * Reads the read ends `fds` (owned from now on: closed at end of file) and passes each
+ * Reads the read ends `fds` (owned from now on: closed at end of file; -1 for none) and passes each
  * line to `onLine`, tagged with `tag`. Used for a child just spawned and, after the
  * launcher re-execs itself, for a child it adopted (same fds, same pid).
  */
@@ -117,8 +119,11 @@ export function relayOutput(fds: OutputFds, tag: { unit: string; instance: numbe
   const recent = new RecentLines();
   const splitters: LineSplitter[] = [];
   const streamsOpen: Promise<void>[] = [];
+  const open = { ...fds };
   for (const stream of ['stdout', 'stderr'] as const) {
+    if (fds[stream] < 0) continue; // carried across an upgrade already at its end
     const readable = new net.Socket({ fd: fds[stream], readable: true, writable: false });
+    readable.once('close', () => (open[stream] = -1));
     const splitter = new LineSplitter((text) => {
       recent.push(text);
       onLine?.({ ...tag, stream, text });
@@ -135,5 +140,6 @@ export function relayOutput(fds: OutputFds, tag: { unit: string; instance: numbe
       const grace = new Promise<void>((r) => setTimeout(r, OUTPUT_DRAIN_MS).unref());
       return Promise.race([drained, grace]).then(() => splitters.forEach((s) => s.flush()));
     },
+    openFds: () => ({ ...open }),
   };
 }

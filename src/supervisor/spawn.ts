@@ -90,10 +90,12 @@ export function spawnService(opts: SpawnOptions): Child {
   const output = relayOutput(outputFds, { unit: unit.name, instance, pid }, opts.onLine);
 
   let hasExited = false;
+  let reaped: ExitStatus | null = null;
   const exitedByEvent = new Promise<ExitStatus>((resolve) => {
     subprocess.once('exit', (code, signal) => {
       hasExited = true;
       const status: ExitStatus = signal ? { code: null, signal } : { code: code ?? 0, signal: null };
+      reaped = status;
       void output.settled().then(() => resolve(status));
     });
   });
@@ -120,6 +122,9 @@ export function spawnService(opts: SpawnOptions): Child {
       }
     },
     lastLines: () => output.recent.snapshot(),
-    outputFds,
+    reapedStatus: () => reaped,
+    get outputFds() {
+      return output.openFds();
+    },
   };
 }

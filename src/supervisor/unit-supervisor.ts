@@ -10,6 +10,7 @@ import { reach } from './reach.js';
 import { rollOut, type HandoffHost, type RestartReport } from './handoff.js';
 import { instanceStatus, unitState, type UnitStatus } from './status.js';
 import type { State } from './states.js';
+import { restoreInstance, snapshotInstance, type ServiceSnapshot } from './snapshot.js';
 
 /** Payload of the 'transition' event. */
 export interface TransitionEvent {
@@ -299,6 +300,37 @@ export class UnitSupervisor extends EventEmitter {
       // The activation that started these children is used up: an on-demand unit's next start waits for traffic again.
       this.#activated = false;
       this.emit('settled', settled);
+    }
+  }
+
+  /**
+   * The unit's runtime state as plain data (for an in-place upgrade). Throws LAUNCHER_BUSY
+   * while a start, stop or restart is under way: those hold promises no snapshot can carry.
+   */
+  snapshot(): ServiceSnapshot {
+    if (this.#starting || this.#stopping || this.#restarting || this.#extras.size > 0) throw this.#busy('be carried across an upgrade');
+    const now = this.#env.now();
+    return {
+      kind: 'service',
+      activated: this.#activated,
+      killedOnStop: this.#killedOnStop,
+      startedAgoMs: this.#startedAt === null ? null : Math.max(0, Math.round(now - this.#startedAt)),
+      instances: this.#slots.map(snapshotInstance),
+    };
+  }
+
+  /** Takes over `snap` (a fresh supervisor only): instances, adopted children, timers. */
+  restore(snap: ServiceSnapshot): void {
+    const adopt = this.#env.adopt;
+    if (!adopt) throw new Error('this SupervisorEnv cannot adopt children');
+    const now = this.#env.now();
+    this.#activated = snap.activated;
+    this.#killedOnStop = snap.killedOnStop;
+    this.#startedAt = snap.startedAgoMs === null ? null : now - snap.startedAgoMs;
+    for (const s of snap.instances) {
+      const instance = this.#slots[s.index];
+      if (!instance) throw new Error(`${this.#unit.name}: the state has instance ${s.index}, the unit ${this.#slots.length}`);
+      restoreInstance(instance, s, (spec) => adopt.call(this.#env, this.#unit, s.index, spec));
     }
   }
 

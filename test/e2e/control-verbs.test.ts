@@ -53,7 +53,9 @@ describe('launcher status', () => {
     expect(table.exitCode, table.stderr).toBe(0);
     const rows = table.stdout.trimEnd().split('\n');
     expect(rows[0]).toMatch(/^UNIT\s+STATE\s+PID\s+SOCKETS\s+UPTIME\s+RESTARTS\s+STATUS$/);
-    expect(rows).toHaveLength(3);
+    expect(rows).toHaveLength(5);
+    expect(rows[3]).toBe('');
+    expect(rows[4]).toMatch(/^launcher \d+\.\d+\.\d+\S*, pid \d+, up \S+$/);
     expect(rows[1]).toMatch(/^hello\s+running\s+\d+\s+-\s+\S+\s+0\s+hello$/);
     expect(rows[2]).toMatch(new RegExp(`^web\\s+running\\s+${webPid}\\s+127\\.0\\.0\\.1:${port},\\S*web\\.sock\\s+\\S+\\s+0$`));
 

@@ -118,10 +118,12 @@ describe('process', () => {
   it('gives the service real pipes: /dev/stdout and /dev/stderr open by path', async () => {
     const unit = await unitFrom(tmp.dir, 'bypath', sh('echo to-out > /dev/stdout; echo to-err > /dev/stderr; readlink /proc/self/fd/1'));
     const { child, lines } = tracker.spawn({ unit, instance: 0, sockets: [] });
+    // The read ends an upgrade would carry: open while the pipe is, -1 once read to its end.
+    expect(child.outputFds?.stdout).toBeGreaterThan(2);
     expect(await withDeadline(child.exited, 5000, 'exit')).toEqual({ code: 0, signal: null });
     expect(stdoutOf(lines)).toEqual(['to-out', expect.stringMatching(/^pipe:\[\d+\]$/)]);
     expect(lines.filter((l) => l.stream === 'stderr').map((l) => l.text)).toEqual(['to-err']);
-    expect(child.outputFds?.stdout).toBeGreaterThan(2);
+    expect(child.outputFds).toEqual({ stdout: -1, stderr: -1 });
   });
 
   it('caps very long lines and keeps only the last 50 lines', async () => {
