@@ -66,13 +66,14 @@ const running = new Set<RunningLauncher>();
  */
 export async function startLauncher(
   unitsDir: string,
-  options: { args?: string[]; env?: Record<string, string>; wait?: RegExp; command?: string[]; bin?: string } = {},
+  options: { args?: string[]; env?: Record<string, string>; wait?: RegExp; command?: string[]; bin?: string; cli?: string } = {},
 ): Promise<RunningLauncher> {
   const dir = path.dirname(unitsDir);
   const control = path.join(dir, 'ctl', 'control.sock');
   const args = options.command ?? ['up', '--units', unitsDir, '--control', control, ...(options.args ?? [])];
   // `bin`: an installed `launcher` executable, run as a command (its #! line), instead of this clone's CLI.
-  const [file, argv] = options.bin ? [options.bin, args] : [process.execPath, [CLI, ...args]];
+  // `cli`: another copy of the CLI (an install an upgrade test changes under the running launcher).
+  const [file, argv] = options.bin ? [options.bin, args] : [process.execPath, [options.cli ?? CLI, ...args]];
   const child: ResultPromise = execa(file, argv, {
     reject: false,
     buffer: false,

@@ -1,0 +1,161 @@
+// `launcher upgrade` / SIGUSR2 end to end: the launcher runs from a copy of the
+// built package (an "install"), the test changes that install under it, and the
+// launcher re-execs itself in place while a client loads its socket.
+import { readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { FIXTURES, ROOT, cleanupLaunchers, httpGet, makeUnitDir, startLauncher, statusJson, waitForAllRunning, waitForState, type RunningLauncher } from './harness.js';
+import { startLoad } from './load.js';
+import { freePort } from '../helpers/ports.js';
+import { portableCli, type PortableCli } from '../helpers/portable-cli.js';
+import { waitFor } from '../helpers/wait.js';
+
+const HTTP_SERVICE = path.join(FIXTURES, 'e2e/http-service.mjs');
+/** Prints "tick N" every 20 ms, so output can be seen arriving after each upgrade. */
+const CHATTY = `let n = 0; setInterval(() => console.log('tick ' + n++), 20);`;
+
+let install: PortableCli;
+let entry: string;
+let entryText: string;
+const cleanups: (() => void)[] = [];
+
+beforeAll(async () => {
+  install = await portableCli(ROOT);
+  entry = install.cli;
+  entryText = readFileSync(entry, 'utf8');
+}, 60_000);
+afterAll(() => install?.cleanup());
+afterEach(async () => {
+  writeFileSync(entry, entryText);
+  await cleanupLaunchers();
+  cleanups.splice(0).forEach((c) => c());
+});
+
+/** The inodes of every socket the launcher holds, by fd. */
+function socketInodes(pid: number): Map<number, string> {
+  const map = new Map<number, string>();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+      if (target.startsWith('socket:')) map.set(Number(fd), target);
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return map;
+}
+
+async function upWith(units: Record<string, string>): Promise<RunningLauncher> {
+  const { unitsDir, cleanup } = makeUnitDir(units);
+  cleanups.push(cleanup);
+  const launcher = await startLauncher(unitsDir, { cli: entry });
+  await waitForAllRunning(launcher);
+  return launcher;
+}
+
+function webUnit(port: number, extra = ''): string {
+  return `[service]\nexec = ["node", ${JSON.stringify(HTTP_SERVICE)}]\nready = "notify"\ninstances = 2\n${extra}[[socket]]\nlisten = "127.0.0.1:${port}"\n`;
+}
+
+/** The highest "tick N" the chatty unit has printed through the launcher so far. */
+function lastTick(launcher: RunningLauncher): number {
+  let max = -1;
+  for (const line of launcher.lines) {
+    const m = /^chatty\[\d+\] tick (\d+)$/.exec(line);
+    if (m) max = Math.max(max, Number(m[1]));
+  }
+  return max;
+}
+
+function setInstalledVersion(version: string): void {
+  const file = path.join(path.dirname(entry), '../../package.json');
+  const pkg = JSON.parse(readFileSync(file, 'utf8')) as { version: string };
+  const before = pkg.version;
+  writeFileSync(file, JSON.stringify({ ...pkg, version }));
+  cleanups.push(() => writeFileSync(file, JSON.stringify({ ...pkg, version: before })));
+}
+
+describe('launcher upgrade', () => {
+  it('20 upgrades under load: no failed request, same launcher and service pids, same sockets, output still relayed', async () => {
+    const port = await freePort();
+    const launcher = await upWith({ web: webUnit(port), chatty: `[service]\nexec = ["node", "-e", ${JSON.stringify(CHATTY)}]\n` });
+    const before = await statusJson(launcher);
+    const pids = before.units.map((u) => `${u.name}:${u.pids.join(',')}`);
+    const inodes = [...socketInodes(launcher.pid).entries()];
+    setInstalledVersion('99.0.0-next');
+    const load = startLoad(port, { concurrency: 4 });
+    for (let i = 1; i <= 20; i++) {
+      const result = await launcher.cli(['upgrade']);
+      expect(result.exitCode, `${result.stdout}\n${result.stderr}`).toBe(0);
+      expect(result.stdout).toMatch(new RegExp(`pid ${launcher.pid} unchanged`));
+      const now = await statusJson(launcher);
+      expect(now.launcher).toMatchObject({ pid: launcher.pid, upgrades: i, version: '99.0.0-next', startedAt: before.launcher.startedAt });
+      expect(now.units.map((u) => `${u.name}:${u.pids.join(',')}`)).toEqual(pids);
+      // The chatty service's output goes on arriving through the carried pipes.
+      const tick = lastTick(launcher);
+      await waitFor(() => lastTick(launcher) > tick + 2, { timeoutMs: 10_000, what: `chatty output after upgrade ${i}` });
+    }
+    const report = await load.stop();
+    expect(report.failed, report.errors.join('\n')).toBe(0);
+    expect(report.ok).toBeGreaterThan(0);
+    // Every socket it held before is still the same open socket at the same fd.
+    const after = socketInodes(launcher.pid);
+    for (const [fd, inode] of inodes) if (!String(inode).includes('eventfd')) expect(after.get(fd), `fd ${fd}`).toBe(inode);
+    expect(await launcher.stop('SIGTERM')).toBe(0);
+  }, 180_000);
+
+  it('a broken install is refused: exit 1 with the check\'s output, nothing changes, still serving', async () => {
+    const port = await freePort();
+    const launcher = await upWith({ web: webUnit(port) });
+    const before = await statusJson(launcher);
+    writeFileSync(entry, 'this is not ( javascript\n');
+    const result = await launcher.cli(['upgrade']);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toMatch(/upgrade refused, nothing changed/);
+    expect(result.stderr).toMatch(/SyntaxError/);
+    const after = await statusJson(launcher);
+    expect(after.launcher).toMatchObject({ pid: before.launcher.pid, upgrades: 0 });
+    expect(after.units[0]?.pids).toEqual(before.units[0]?.pids);
+    expect((await httpGet(port)).status).toBe(200);
+    // Mended, the same launcher upgrades fine.
+    writeFileSync(entry, entryText);
+    expect((await launcher.cli(['upgrade'])).exitCode).toBe(0);
+    expect((await statusJson(launcher)).launcher.upgrades).toBe(1);
+  }, 60_000);
+
+  it('is refused while a restart runs (busy, exit 1)', async () => {
+    const port = await freePort();
+    // Each new child takes 2 s to be ready, so the restart is surely under way when upgrade arrives.
+    const launcher = await upWith({ web: webUnit(port, `env = { READY_DELAY_MS = "2000" }\n`) });
+    const restart = launcher.cli(['restart', 'web']);
+    await launcher.waitForLine(/new child \d+ starting/);
+    const result = await launcher.cli(['upgrade']);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toMatch(/cannot .*while a restart is under way/);
+    expect((await restart).exitCode).toBe(0);
+    expect((await statusJson(launcher)).launcher.upgrades).toBe(0);
+  }, 60_000);
+
+  it('SIGUSR2 upgrades too; a service that crashes afterwards is restarted with its counters carried', async () => {
+    const port = await freePort();
+    const launcher = await upWith({ web: webUnit(port, 'restart = "always"\nrestart_delay = "100ms"\n') });
+    const [first] = (await statusJson(launcher, 'web')).units[0]!.pids;
+    process.kill(first!, 'SIGKILL');
+    await waitFor(async () => (await statusJson(launcher, 'web')).units[0]!.restarts === 1 && (await statusJson(launcher, 'web')).units[0]!.state === 'running', {
+      timeoutMs: 15_000,
+      what: 'first restart',
+    });
+    process.kill(launcher.pid, 'SIGUSR2');
+    await launcher.waitForLine(/upgraded in place to version/, 20_000);
+    const carried = (await statusJson(launcher, 'web')).units[0]!;
+    expect(carried.restarts).toBe(1);
+    // An adopted child's exit is seen (the reaper, not libuv, collects it) and the restart policy applies.
+    const victim = carried.pids[0]!;
+    process.kill(victim, 'SIGKILL');
+    await waitFor(async () => (await statusJson(launcher, 'web')).units[0]!.restarts === 2, { timeoutMs: 15_000, what: 'restart of an adopted child' });
+    await waitForState(launcher, 'web', 'running');
+    expect((await statusJson(launcher, 'web')).units[0]!.pids).not.toContain(victim);
+    expect(launcher.lines.join('\n')).toMatch(new RegExp(`#\\d: running -> backoff \\(killed by SIGKILL`));
+    expect(await launcher.stop('SIGTERM')).toBe(0);
+  }, 60_000);
+});
