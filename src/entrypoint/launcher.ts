@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { LauncherError } from '../errors.js';
 import type { Unit } from '../units/types.js';
-import { bindUnitSockets, closeSocket, type BoundSocket } from '../sockets/index.js';
+import { bindUnitSockets, closeSocket, type BindOptions, type BoundSocket } from '../sockets/index.js';
 import type { InheritedFds } from '../sockets/inherited.js';
 import { openNotifySocket, serveNotifySocket, type NotifyHandlers, type NotifySocket } from '../supervisor/notify.js';
 import type { SupervisorSnapshot } from '../supervisor/snapshot.js';
@@ -67,7 +67,8 @@ export interface UnitState {
 
 /**
  * The launcher's units. Emits 'idle' (ExitStatus | null) when, after a unit
- * stopped for good on its own, no unit is running, starting or waiting any more.
+ * stopped for good on its own, no unit is running, starting or waiting any more,
+ * and 'changed' when a unit or one of its processes came or went.
  */
 export class Launcher extends EventEmitter {
   readonly units = new Map<string, UnitRuntime>();
@@ -95,11 +96,14 @@ export class Launcher extends EventEmitter {
     return this.#options.unitsDir;
   }
 
-  /** Binds every unit's sockets, all or nothing (throws LAUNCHER_BIND, leaving nothing bound). */
-  bindAll(units: readonly Unit[]): void {
+  /**
+   * Binds every unit's sockets, all or nothing (throws LAUNCHER_BIND, leaving nothing bound).
+   * `takeOver` supplies sockets taken from a crashed launcher's services instead of new ones.
+   */
+  bindAll(units: readonly Unit[], takeOver?: BindOptions['takeOver']): void {
     const bound: BoundSocket[][] = [];
     try {
-      for (const unit of units) bound.push(this.bindFresh(unit));
+      for (const unit of units) bound.push(this.bindFresh(unit, takeOver));
     } catch (error) {
       for (const sockets of bound) sockets.forEach(closeSocket);
       throw error;
@@ -108,8 +112,8 @@ export class Launcher extends EventEmitter {
   }
 
   /** Binds `unit`'s sockets (taking inherited fds by name). */
-  bindFresh(unit: Unit): BoundSocket[] {
-    return bindUnitSockets(unit, this.#options.inherited ? { inherited: this.#options.inherited } : {});
+  bindFresh(unit: Unit, takeOver?: BindOptions['takeOver']): BoundSocket[] {
+    return bindUnitSockets(unit, { ...(this.#options.inherited ? { inherited: this.#options.inherited } : {}), ...(takeOver ? { takeOver } : {}) });
   }
 
   /** Creates the runtime of a unit whose sockets are bound; does not start it. */
@@ -123,7 +127,10 @@ export class Launcher extends EventEmitter {
     const fdStores = new UnitFdStores((event) => this.logger.supervisor({ unit: unit.name, ...event }));
     const runtime: UnitRuntime = { supervisor, sockets, notify, watches: [], retained: [], fdStores };
     supervisor.on('settled', (event: SettledEvent) => this.onSettled(runtime, event));
+    // Its processes changed: the generation file (crash recovery) is written again.
+    supervisor.on('transition', () => this.emit('changed'));
     this.units.set(unit.name, runtime);
+    this.emit('changed');
     return runtime;
   }
 

@@ -26,6 +26,8 @@ import { killGroups, waitForChildren } from './drain.js';
 import { captureState, checkNewCode, execWithState } from './upgrade.js';
 import { CHECK_FD_ENV, CHECK_OK, STATE_FD_ENV, parseState, readStateFd, type LauncherIdentity, type LauncherState } from './upgrade-state.js';
 import { launcherVersion } from '../version.js';
+import { GenerationWriter, OldGeneration, generationPath, stopGeneration } from './generation.js';
+import { bindKey } from '../sockets/index.js';
 import { controlSocketPath } from '../control/paths.js';
 import { startControlServer, type ControlServer } from '../control/server.js';
 
@@ -144,6 +146,47 @@ function commandNotRunnable(error: unknown): 126 | 127 | null {
   return errors.some((e) => /not executable|permission/i.test(e.message)) ? 126 : 127;
 }
 
+/**
+ * Binds every unit's sockets, first taking over those a crashed launcher's live services
+ * still hold (recorded in `generationFile`): the same open sockets, so no client is
+ * refused. Where they cannot be taken (the kernel refuses pidfd_getfd, or a bind still
+ * collides with them), the old generation is stopped first and the sockets bound anew.
+ * Returns the old generation still to be stopped once the new services run, or null.
+ */
+async function bindTakingOver(launcher: Launcher, units: readonly Unit[], generationFile: string | null, logger: Logger): Promise<OldGeneration | null> {
+  const old = generationFile ? OldGeneration.find(generationFile, (level, m) => logger.event(level, m)) : null;
+  if (!old) {
+    launcher.bindAll(units);
+    return null;
+  }
+  logger.event('warn', `${old.describe()}: taking its sockets over`);
+  const { taken, refused } = old.takeSockets();
+  const stopFirst = async (why: string): Promise<null> => {
+    logger.event('warn', `${why}; stopping the previous generation first, then binding`);
+    await stopGeneration(old.processes(), (m) => logger.event('info', m));
+    launcher.bindAll(units);
+    return null;
+  };
+  if (refused.length > 0) {
+    taken.forEach((fd) => close(fd));
+    return stopFirst(`cannot take its sockets (${refused.join('; ')})`);
+  }
+  try {
+    launcher.bindAll(units, (spec) => {
+      const key = bindKey(spec);
+      const fd = taken.get(key);
+      taken.delete(key);
+      return fd;
+    });
+  } catch (error) {
+    taken.forEach((fd) => close(fd));
+    return stopFirst(`binding next to it failed (${asLauncherError(error).message})`);
+  }
+  taken.forEach((fd) => close(fd)); // sockets no unit declares any more
+  logger.event('info', 'took over the sockets of the previous generation; its processes stop once the new ones have started');
+  return old;
+}
+
 interface ServeOptions {
   readonly unitsDir: string | null;
   readonly control?: string | undefined;
@@ -256,6 +299,7 @@ async function serve(origin: Origin, options: ServeOptions): Promise<number> {
     const servicesClean = await launcher.shutdown();
     await server?.close();
     const orphansClean = await waitForChildren(ownPids, logger, graceMs, () => shutdown.state === 'hurrying');
+    generation?.remove();
     await teardown();
     if (code === 'stopped' && !(servicesClean && orphansClean)) logger.event('warn', 'a process had to be killed with SIGKILL; exiting 1');
     await logger.close();
@@ -301,13 +345,16 @@ async function serve(origin: Origin, options: ServeOptions): Promise<number> {
     logger.event('warn', `no control socket (${asLauncherError(error).message}); continuing without one`);
   }
 
+  // Crash recovery: the generation file beside the control socket (see generation.ts).
+  const generation = server ? new GenerationWriter(generationPath(server.path), launcher, (m) => logger.event('warn', m)) : undefined;
+  let previous: OldGeneration | null = null;
   if (resumed) {
     launcher.restoreUnits(resumed.units);
     logger.event('info', `upgraded in place to version ${launcherVersion()} (upgrade #${identity.upgrades}); took over ${resumed.units.length} unit${resumed.units.length === 1 ? '' : 's'} and their processes`);
   } else {
     const units = 'units' in origin ? origin.units : [];
     try {
-      launcher.bindAll(units);
+      previous = await bindTakingOver(launcher, units, server ? generationPath(server.path) : null, logger);
     } catch (error) {
       await teardown();
       removeBugHandlers();
@@ -315,6 +362,11 @@ async function serve(origin: Origin, options: ServeOptions): Promise<number> {
     }
     inherited?.closeUnused((message) => logger.event('warn', message));
     logger.event('info', `${units.length} unit${units.length === 1 ? '' : 's'} loaded${server ? `; control socket ${server.path}` : ''}`);
+  }
+  if (generation) {
+    generation.previous = previous?.processes() ?? [];
+    generation.writeNow();
+    launcher.on('changed', () => generation.schedule());
   }
   // Started after the restore: a carried child that exited during the exec is a zombie the first sweep hands to its instance.
   reaper.start();
@@ -348,10 +400,22 @@ async function serve(origin: Origin, options: ServeOptions): Promise<number> {
   });
 
   if (!resumed) {
-    for (const runtime of launcher.units.values()) {
+    const starts = [...launcher.units.values()].map((runtime) =>
       launcher.startUnit(runtime).catch((error: unknown) => {
         logger.supervisor({ unit: runtime.supervisor.unit.name, level: 'error', message: asLauncherError(error).message });
-      });
+      }),
+    );
+    // A crashed launcher's services went on serving on the sockets taken from them; now that
+    // ours have started (ready or failed), they stop as their units say.
+    const old = previous?.processes() ?? [];
+    if (old.length > 0) {
+      void Promise.all(starts)
+        .then(() => stopGeneration(old, (m) => logger.event('info', m)))
+        .then(() => {
+          logger.event('info', 'the previous generation has stopped');
+          if (generation) generation.previous = [];
+          generation?.schedule();
+        });
     }
   }
   const code = await shutdown.exitCode;

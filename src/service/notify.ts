@@ -3,14 +3,20 @@
 // Without NOTIFY_SOCKET every call is a harmless no-op returning false, so
 // the same service also runs on its own.
 import { sendDatagram } from '../sys/dgram.js';
+import { isLauncherError } from '../errors.js';
+
+/** errnos that mean the supervisor is gone (its socket file or its listener): nothing to tell. */
+const SUPERVISOR_GONE = new Set(['ENOENT', 'ECONNREFUSED']);
 
 /**
  * Sends `fields` as newline-separated KEY=VALUE lines in one datagram.
- * Returns true once sent, false when NOTIFY_SOCKET is unset or empty.
+ * Returns true once sent, false when NOTIFY_SOCKET is unset or empty, or when
+ * the supervisor behind it is gone (ENOENT, ECONNREFUSED: a launcher that was
+ * killed; its successor takes the service's sockets over and then stops it, and
+ * a STOPPING=1 in its SIGTERM handler must not crash it then).
  * Throws a TypeError for a key that is empty or holds '=', a newline or NUL,
  * or a value holding a newline or NUL (they would change the message); throws
- * an Error with `code`/`errno` when NOTIFY_SOCKET is set but the datagram
- * cannot be delivered (sd_notify returns -errno then).
+ * an Error with `code`/`errno` for any other failure to deliver.
  */
 export function send(fields: Record<string, string>, env: NodeJS.ProcessEnv = process.env): boolean {
   const address = env.NOTIFY_SOCKET;
@@ -20,7 +26,12 @@ export function send(fields: Record<string, string>, env: NodeJS.ProcessEnv = pr
     if (/[\n\0]/.test(value)) throw new TypeError(`sd_notify ${key}= value must not hold a newline or NUL byte`);
     return `${key}=${value}`;
   });
-  sendDatagram(address, Buffer.from(lines.join('\n') + '\n'));
+  try {
+    sendDatagram(address, Buffer.from(lines.join('\n') + '\n'));
+  } catch (error) {
+    if (isLauncherError(error) && SUPERVISOR_GONE.has(String(error.context.errnoName))) return false;
+    throw error;
+  }
   return true;
 }
 

@@ -30,6 +30,11 @@ export type { BoundSocket } from './bound-socket.js';
 /** Where the launcher takes `fd:NAME` sockets from. */
 export interface BindOptions {
   readonly inherited?: InheritedFds;
+  /**
+   * A socket taken over from a crashed launcher's services (same open socket, already
+   * bound and listening), by the spec it must serve; undefined to bind a new one.
+   */
+  readonly takeOver?: (spec: SocketSpec) => number | undefined;
 }
 
 const SOCK_TYPES: Record<SocketType, number> = { stream: SOCK_STREAM, datagram: SOCK_DGRAM, seqpacket: SOCK_SEQPACKET };
@@ -138,7 +143,15 @@ export function bindSocket(unit: string, spec: SocketSpec, opts: BindOptions = {
   let createdFile: CreatedSocketFile | undefined;
   try {
     const listen = spec.listen;
-    if (listen.kind === 'fd') {
+    const taken = listen.kind === 'fd' ? undefined : opts.takeOver?.(spec);
+    if (taken !== undefined) {
+      fd = taken;
+      setCloexec(fd, true);
+      applyListenerOptions(fd, getsockoptInt(fd, SOL_SOCKET, SO_DOMAIN), spec);
+      applyStartOptions(fd, spec);
+      // The socket file is the one the old launcher created: ours to remove at the end now.
+      if (listen.kind === 'unix') createdFile = recordSocketFile(unit, spec, listen.path);
+    } else if (listen.kind === 'fd') {
       fd = takeInherited(unit, spec, listen.name, opts.inherited);
     } else if (listen.kind === 'inet') {
       fd = bindInet(unit, spec);

@@ -90,6 +90,8 @@ export interface ProcStat {
   readonly ppid: number;
   /** Its process group id. */
   readonly pgrp: number;
+  /** When it started, in clock ticks since boot (field 22): with the pid, names one process for ever. */
+  readonly startTime: number;
 }
 
 /** Reads /proc/<pid>/stat; undefined when the process is gone (or fully reaped). */
@@ -111,6 +113,7 @@ export function readProcStat(pid: number | 'self'): ProcStat | undefined {
     state: rest[0] ?? '?',
     ppid: Number(rest[1]),
     pgrp: Number(rest[2]),
+    startTime: Number(rest[19]),
   };
 }
 

@@ -2,8 +2,8 @@
 // fds it chose kept open), a memfd to hand its state to the next version, and
 // pidfd_open/pidfd_getfd to take a socket from a dead launcher's live service.
 // Each call returns a value or -errno (or throws only where noted); callers decide.
-import { readFileSync } from 'node:fs';
 import { libc, orErrno, lastErrno, sysError } from './libc.js';
+import { readProcStat } from './process.js';
 
 const execveFn = libc.func('int execve(const char *path, const char **argv, const char **envp)');
 const memfdCreateFn = libc.func('int memfd_create(const char *name, unsigned int flags)');
@@ -52,14 +52,6 @@ export function pidfdGetfd(pidfd: number, fd: number): number {
  * recycled pid has another start time.
  */
 export function processStartTime(pid: number): number | null {
-  let stat: string;
-  try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return null;
-  }
-  // The command name (field 2) may hold spaces and parentheses: split after the last ')'.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[19]);
-  return Number.isFinite(ticks) ? ticks : null;
+  const stat = readProcStat(pid);
+  return stat && Number.isFinite(stat.startTime) ? stat.startTime : null;
 }

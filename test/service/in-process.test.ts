@@ -93,11 +93,21 @@ describe('notify', () => {
     expect(() => notify.mainpid(0)).toThrow(RangeError);
   });
 
-  it('throws with errno when NOTIFY_SOCKET is set but nobody listens', () => {
+  it('returns false when NOTIFY_SOCKET is set but its supervisor is gone (no file, or nobody listening)', async () => {
     const tmp = makeTmpDir('launcher-service-');
     cleanups.push(tmp.cleanup);
     process.env.NOTIFY_SOCKET = path.join(tmp.dir, 'gone.sock');
-    expect(() => notify.ready()).toThrowError(expect.objectContaining({ context: expect.objectContaining({ errnoName: 'ENOENT' }) }));
+    expect(notify.ready()).toBe(false);
+    // A socket file whose listener closed: ECONNREFUSED, the launcher was killed.
+    const dgram = await import('node:net');
+    const file = path.join(tmp.dir, 'closed.sock');
+    const server = dgram.createServer().listen(file);
+    await new Promise((r) => server.once('listening', r));
+    process.env.NOTIFY_SOCKET = file; // a stream socket: sendto on it fails, but not as "gone"
+    expect(() => notify.ready()).toThrowError(expect.objectContaining({ context: expect.objectContaining({ errnoName: expect.any(String) }) }));
+    server.close();
+    process.env.NOTIFY_SOCKET = '@launcher-test-nobody-' + process.pid;
+    expect(notify.stopping()).toBe(false);
   });
 });
 
