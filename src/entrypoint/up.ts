@@ -26,6 +26,7 @@ import { killGroups, waitForChildren } from './drain.js';
 import { captureState, checkNewCode, execWithState } from './upgrade.js';
 import { CHECK_FD_ENV, CHECK_OK, STATE_FD_ENV, parseState, readStateFd, type LauncherIdentity, type LauncherState } from './upgrade-state.js';
 import { launcherVersion } from '../version.js';
+import { ManagerNotify } from './manager-notify.js';
 import { GenerationWriter, OldGeneration, generationPath, stopGeneration } from './generation.js';
 import { bindKey } from '../sockets/index.js';
 import { controlSocketPath } from '../control/paths.js';
@@ -286,6 +287,8 @@ async function serve(origin: Origin, options: ServeOptions): Promise<number> {
     : { startedAt: Date.now(), upgrades: 0, upgradedAt: null, versions: [launcherVersion()] };
   launcher.identity = identity;
   const ops: Operations = { reloads: 0, upgrading: false, reloadLock: Promise.resolve() };
+  // Under systemd (Type=notify): READY=1 once started, STOPPING=1 at shutdown.
+  const manager = new ManagerNotify(process.env, (m) => logger.event('warn', m));
   let server: ControlServer | undefined;
 
   const teardown = async (): Promise<void> => {
@@ -306,7 +309,9 @@ async function serve(origin: Origin, options: ServeOptions): Promise<number> {
     return code === 'stopped' ? (servicesClean && orphansClean ? 0 : 1) : code;
   });
   const stop = (code: number | 'stopped', why: string): void => {
-    if (shutdown.begin(code)) logger.event('info', `${why}; stopping every service`);
+    if (!shutdown.begin(code)) return;
+    logger.event('info', `${why}; stopping every service`);
+    manager.stopping(why);
   };
   const upgrade = async (beforeExec: () => Promise<void> = async () => {}): Promise<never> => {
     if (shutdown.state !== 'serving') throw new LauncherError('LAUNCHER_BUSY', 'the launcher is shutting down');
@@ -319,9 +324,15 @@ async function serve(origin: Origin, options: ServeOptions): Promise<number> {
       if (shutdown.state !== 'serving' || ops.reloads > 0) throw new LauncherError('LAUNCHER_BUSY', 'cannot upgrade: a reload or shutdown began during the check');
       await beforeExec();
       const state = captureState(launcher, control, identity);
+      manager.reloading(`upgrading in place (pid ${process.pid} stays)`);
       logger.event('info', `upgrade: the new launcher accepted the state; exec ${process.argv[1] ?? process.execPath} (pid ${process.pid} stays)`);
       await logger.flush();
-      return execWithState(state);
+      try {
+        return execWithState(state);
+      } catch (error) {
+        manager.ready('upgrade failed; running as before');
+        throw error;
+      }
     } finally {
       ops.upgrading = false;
     }
@@ -385,10 +396,13 @@ async function serve(origin: Origin, options: ServeOptions): Promise<number> {
       killGroups(ownPids);
     },
     reload: () => {
-      reloadUnits(launcher, ops, (m) => logger.event('info', m)).then(
-        (r) => logger.event('info', `reload: ${r.summary.join('; ') || 'nothing changed'}`),
-        (error: unknown) => reloadRefused(error).forEach((line) => logger.event('error', line)),
-      );
+      manager.reloading('reloading the unit directory');
+      reloadUnits(launcher, ops, (m) => logger.event('info', m))
+        .then(
+          (r) => logger.event('info', `reload: ${r.summary.join('; ') || 'nothing changed'}`),
+          (error: unknown) => reloadRefused(error).forEach((line) => logger.event('error', line)),
+        )
+        .finally(() => manager.ready(`${launcher.units.size} units`));
     },
     upgrade: () => {
       upgrade().catch((error: unknown) => {
@@ -399,12 +413,14 @@ async function serve(origin: Origin, options: ServeOptions): Promise<number> {
     },
   });
 
-  if (!resumed) {
+  if (resumed) manager.ready(`upgraded in place to ${launcherVersion()}; ${launcher.units.size} units`);
+  else {
     const starts = [...launcher.units.values()].map((runtime) =>
       launcher.startUnit(runtime).catch((error: unknown) => {
         logger.supervisor({ unit: runtime.supervisor.unit.name, level: 'error', message: asLauncherError(error).message });
       }),
     );
+    void Promise.all(starts).then(() => manager.ready(`${launcher.units.size} units started`));
     // A crashed launcher's services went on serving on the sockets taken from them; now that
     // ours have started (ready or failed), they stop as their units say.
     const old = previous?.processes() ?? [];

@@ -95,6 +95,39 @@ start_limit_interval = "1s"
   }, 90_000);
 });
 
+describe('launcher upgrade as PID 1', () => {
+  it('stays PID 1 across the exec, keeps its service, and goes on reaping orphans', async () => {
+    const { dir, unitsDir } = unitDir(
+      { svc: `[service]\nexec = ["sh", "orphans.sh"]\nrestart = "always"\nrestart_delay = "100ms"\n` },
+      // Each start leaves an orphan that outlives it by 50 ms, then serves (sleeps).
+      { 'orphans.sh': `(sleep 0.05 </dev/null >/dev/null 2>&1 &)\nexec sleep 1000\n` },
+    );
+    const control = path.join(dir, 'ctl', 'control.sock');
+    const launcher = await startWrapped(UNSHARE_PID1, ['up', '--units', unitsDir, '--control', control], { cwd: dir, launcherIsChild: true });
+    const status = async (): Promise<{ launcher: { pid: number; upgrades: number }; units: { state: string; pids: number[]; restarts: number }[] }> =>
+      JSON.parse((await cli(['status', '--json', '--control', control])).stdout);
+    // Running (its start done): an upgrade during a start is refused as busy.
+    const before = await waitFor(async () => ((await status()).units[0]?.state === 'running' ? status() : undefined), { what: 'the service' });
+    expect(before.launcher.pid).toBe(1);
+    launcher.signal('SIGUSR2');
+    await launcher.waitForLine(/upgraded in place/, 20_000);
+    expect(nsPids(launcher.pid)).toEqual([launcher.pid, 1]);
+    const after = await status();
+    expect(after.launcher).toMatchObject({ pid: 1, upgrades: 1 });
+    expect(after.units[0]!.pids).toEqual(before.units[0]!.pids);
+    // Its service ends: the new code sees that exit (reaped as an adopted child), restarts it, and reaps the new orphan.
+    const service = namespaceMembers(launcher.pid).find((pid) => commandLine(pid).startsWith('sleep 1000'))!;
+    process.kill(service, 'SIGKILL');
+    await waitFor(async () => (await status()).units[0]!.restarts === 1 && (await status()).units[0]!.pids.length === 1, { timeoutMs: 15_000, what: 'the restart' });
+    await waitFor(() => namespaceMembers(launcher.pid).length === 2 && zombieChildrenOf(launcher.pid).length === 0, {
+      timeoutMs: 10_000,
+      what: 'the orphan reaped after the upgrade',
+    });
+    launcher.signal('SIGTERM');
+    expect(await launcher.exited).toBe(0);
+  }, 60_000);
+});
+
 describe('launcher up when it is not PID 1', () => {
   // The service double-forks a helper that records its pid and outlives the fork by 1 s.
   const LEAVE_ORPHAN = `

@@ -9,6 +9,9 @@ import { startLoad } from './load.js';
 import { freePort } from '../helpers/ports.js';
 import { portableCli, type PortableCli } from '../helpers/portable-cli.js';
 import { waitFor } from '../helpers/wait.js';
+import { openNotifySocket } from '../../src/supervisor/notify.js';
+import type { NotifyMessage } from '../../src/supervisor/contract.js';
+import { stopFdWatcher } from '../../src/sys/poll.js';
 
 const HTTP_SERVICE = path.join(FIXTURES, 'e2e/http-service.mjs');
 /** Prints "tick N" every 20 ms, so output can be seen arriving after each upgrade. */
@@ -24,7 +27,10 @@ beforeAll(async () => {
   entry = install.cli;
   entryText = readFileSync(entry, 'utf8');
 }, 60_000);
-afterAll(() => install?.cleanup());
+afterAll(() => {
+  install?.cleanup();
+  stopFdWatcher();
+});
 afterEach(async () => {
   writeFileSync(entry, entryText);
   await cleanupLaunchers();
@@ -45,10 +51,10 @@ function socketInodes(pid: number): Map<number, string> {
   return map;
 }
 
-async function upWith(units: Record<string, string>): Promise<RunningLauncher> {
+async function upWith(units: Record<string, string>, env: Record<string, string> = {}): Promise<RunningLauncher> {
   const { unitsDir, cleanup } = makeUnitDir(units);
   cleanups.push(cleanup);
-  const launcher = await startLauncher(unitsDir, { cli: entry });
+  const launcher = await startLauncher(unitsDir, { cli: entry, env });
   await waitForAllRunning(launcher);
   return launcher;
 }
@@ -157,5 +163,29 @@ describe('launcher upgrade', () => {
     expect((await statusJson(launcher, 'web')).units[0]!.pids).not.toContain(victim);
     expect(launcher.lines.join('\n')).toMatch(new RegExp(`#\\d: running -> backoff \\(killed by SIGKILL`));
     expect(await launcher.stop('SIGTERM')).toBe(0);
+  }, 60_000);
+
+  it('under systemd (Type=notify): READY=1 with its pid as MAINPID, RELOADING=1 before the exec, READY=1 again after, same MAINPID', async () => {
+    const port = await freePort();
+    const tmp = makeUnitDir({});
+    cleanups.push(tmp.cleanup);
+    const messages: NotifyMessage[] = [];
+    const manager = openNotifySocket(path.join(tmp.dir, 'systemd-notify.sock'), { onMessage: (m) => messages.push(m) });
+    cleanups.push(() => manager.close());
+    const launcher = await upWith({ web: webUnit(port) }, { NOTIFY_SOCKET: manager.address });
+    const ready = (): NotifyMessage[] => messages.filter((m) => m.fields.get('READY') === '1');
+    await waitFor(() => ready().length === 1, { what: 'READY=1 from the launcher' });
+    expect(ready()[0]).toMatchObject({ pid: launcher.pid });
+    expect(ready()[0]!.fields.get('MAINPID')).toBe(String(launcher.pid));
+    expect((await launcher.cli(['upgrade'])).exitCode).toBe(0);
+    await waitFor(() => ready().length === 2, { what: 'READY=1 after the upgrade' });
+    const reloading = messages.findIndex((m) => m.fields.get('RELOADING') === '1');
+    expect(reloading).toBeGreaterThan(messages.indexOf(ready()[0]!));
+    expect(ready()[1]!.fields.get('MAINPID')).toBe(String(launcher.pid));
+    expect(ready()[1]!.pid).toBe(launcher.pid);
+    // The services never see the manager's socket.
+    expect((await httpGet(port, '/env/NOTIFY_SOCKET')).body.trim()).not.toBe(manager.address);
+    expect(await launcher.stop('SIGTERM')).toBe(0);
+    await waitFor(() => messages.some((m) => m.fields.get('STOPPING') === '1'), { what: 'STOPPING=1' });
   }, 60_000);
 });
