@@ -84,6 +84,14 @@ export class FakeEnv implements SupervisorEnv {
     return child;
   }
 
+  /** Takes over a child from a snapshot (an upgrade's restore): a fake with the same pid. */
+  adopt(unit: Unit, instance: number, spec: { pid: number; lastLines: readonly string[] }): Child {
+    const child = new FakeChild(spec.pid, unit, instance, this.clock);
+    child.lines = [...spec.lastLines];
+    this.children.push(child);
+    return child;
+  }
+
   log(event: SupervisorEvent): void {
     this.logs.push(event);
   }
