@@ -94,6 +94,12 @@ export function goals(r) {
     measured: l ? `${fmtMiB(l.burst.bytes / 1024)} MiB printed → ${fmtMiB(l.burst.unitBytes / 1024)} MiB on disk in ${l.burst.files} files (bound ${fmtMiB(l.burst.boundBytes / 1024)} MiB)` : '–',
     ok: l ? l.burst.unitBytes <= l.burst.boundBytes : undefined,
   });
+  const u = r.upgrade?.inPlace;
+  out.push({
+    goal: 'in-place upgrades under load: 0 failed requests, launcher and service pids unchanged',
+    measured: u ? `${u.failed} failed of ${u.requests} over ${u.done} upgrades (median ${fmtMs(u.time.p50)} ms each); pids ${u.samePid && u.sameServicePids ? 'unchanged' : 'CHANGED'}` : '–',
+    ok: u ? u.failed === 0 && u.refused === 0 && u.samePid && u.sameServicePids : undefined,
+  });
   return out;
 }
 

@@ -20,6 +20,7 @@ import { cliLatency } from './cli-latency.mjs';
 import { soak } from './soak.mjs';
 import { logThroughput } from './logs.mjs';
 import { acceptSection, benchAccept } from './accept.mjs';
+import { benchUpgrade, upgradeSection } from './upgrade.mjs';
 import { machineInfo, renderResults, restartTable, goals } from './report.mjs';
 
 const { values: flags } = parseArgs({
@@ -38,10 +39,10 @@ const { values: flags } = parseArgs({
 const quick = flags.quick;
 const options = quick
   ? { restarts: 3, cliRestarts: 1, concurrency: 8, steadyMs: 600, gapMs: 300, onDemand: [1, 100], eager: [10], pm2Apps: 10, cliRuns: 5, soakRestarts: 0,
-      steadyRounds: 1, steadySeconds: 1, perChild: 20, moduleCosts: false, acceptMs: 1000,
+      steadyRounds: 1, steadySeconds: 1, perChild: 20, moduleCosts: false, acceptMs: 1000, upgrades: 3, downUpCycles: 1,
       logs: { seconds: 1, burstBytes: 8 * 2 ** 20, maxSize: 2 ** 20, keep: 2 } }
   : { restarts: 20, cliRestarts: 3, concurrency: 8, steadyMs: 1500, gapMs: 400, onDemand: [1, 100, 1000], eager: [1, 100, 1000], pm2Apps: 100, cliRuns: 21, soakRestarts: 1000,
-      steadyRounds: 3, steadySeconds: 5, perChild: 200, moduleCosts: true, acceptMs: 10_000,
+      steadyRounds: 3, steadySeconds: 5, perChild: 200, moduleCosts: true, acceptMs: 10_000, upgrades: 100, downUpCycles: 3,
       logs: { seconds: 10, burstBytes: 2 ** 30, maxSize: 10 * 2 ** 20, keep: 5 } };
 if (flags['no-soak']) options.soakRestarts = 0;
 if (flags['soak-restarts']) options.soakRestarts = Number(flags['soak-restarts']);
@@ -113,6 +114,10 @@ async function main() {
     log(`per-connection (accept = true) vs systemd-socket-activate --accept, ${options.acceptMs} ms per run ...`);
     results.accept = await benchAccept({ concurrency: options.concurrency, durationMs: options.acceptMs, log });
   }
+  if (!wanted || wanted.has('upgrade')) {
+    log(`upgrade: ${options.upgrades} in-place upgrades under load, then ${options.downUpCycles} × down + up ...`);
+    results.upgrade = await benchUpgrade({ upgrades: options.upgrades, cycles: options.downUpCycles, concurrency: options.concurrency, log });
+  }
   if (options.soakRestarts > 0 && (!wanted || wanted.has('soak'))) {
     log(`soak: ${options.soakRestarts} restarts under load ...`);
     results.soak = await soak({
@@ -124,7 +129,7 @@ async function main() {
   results.machine.loadAvgEnd = os.loadavg().map((x) => +x.toFixed(2));
   if (flags.merge) mergePrevious(results);
   writeFileSync(path.join(outDir, 'results.json'), JSON.stringify(results, null, 2) + '\n');
-  writeFileSync(path.join(outDir, 'RESULTS.md'), renderResults(results) + acceptSection(results.accept));
+  writeFileSync(path.join(outDir, 'RESULTS.md'), renderResults(results) + acceptSection(results.accept) + upgradeSection(results.upgrade));
   console.log('\n' + restartTable(results.restart) + '\n');
   for (const g of goals(results)) console.log(`${g.ok === undefined ? 'n/a ' : g.ok ? 'PASS' : 'FAIL'}  ${g.goal}: ${g.measured}`);
   log(`wrote ${path.join(outDir, 'RESULTS.md')}`);
@@ -142,7 +147,7 @@ function mergePrevious(r) {
     r.restart = old.restart;
     r.skipped = old.skipped ?? [];
   }
-  for (const key of ['footprint', 'cli', 'soak', 'logs', 'accept']) if (r[key] === undefined && old[key] !== undefined) r[key] = old[key];
+  for (const key of ['footprint', 'cli', 'soak', 'logs', 'accept', 'upgrade']) if (r[key] === undefined && old[key] !== undefined) r[key] = old[key];
   r.command += ` (merged into the results of \`${old.command}\` from ${old.machine?.date ?? 'an earlier run'})`;
 }
 
