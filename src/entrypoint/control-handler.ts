@@ -102,7 +102,7 @@ export function controlHandler(launcher: Launcher, hooks: HandlerHooks): Control
         });
       case 'logs': {
         // A unit removed by a reload keeps its lines; a name never seen is an error.
-        for (const unit of names) if (!launcher.units.has(unit) && !launcher.logger.memory.has(unit)) launcher.get(unit);
+        for (const unit of names) if (!launcher.has(unit) && !launcher.logger.memory.has(unit)) launcher.get(unit);
         return serveLogs(launcher.logger.memory, req.args as { units: string[]; lines: number; follow: boolean }, ctx, hooks.stopping);
       }
       case 'down':

@@ -88,7 +88,7 @@ export class GenerationWriter {
     if (this.#closed) return;
     const self = processStartTime(process.pid);
     if (self === null) return;
-    const units: GenerationUnit[] = [...this.launcher.units.values()].map((r) => {
+    const units: GenerationUnit[] = this.launcher.runtimes().map((r) => {
       const unit = r.supervisor.unit;
       const processes = r.supervisor.status().instances.flatMap((i) => {
         if (i.pid === null) return [];

@@ -71,10 +71,11 @@ export interface UnitState {
  * and 'changed' when a unit or one of its processes came or went.
  */
 export class Launcher extends EventEmitter {
-  readonly units = new Map<string, UnitRuntime>();
-  /** Sockets per Unit object: a handoff's new children get the new spec's sockets. */
-  readonly socketsOf = new WeakMap<Unit, BoundSocket[]>();
-  readonly notifyOf = new WeakMap<Unit, NotifySocket | undefined>();
+  /** The one record of which units run, with their sockets, notify sockets and supervisors. */
+  readonly #units = new Map<string, UnitRuntime>();
+  /** Sockets per Unit object (spec): a handoff's new children get the new spec's sockets. */
+  readonly #socketsOf = new WeakMap<Unit, BoundSocket[]>();
+  readonly #notifyOf = new WeakMap<Unit, NotifySocket | undefined>();
   readonly startedAt = Date.now();
   /** Who this launcher is across in-place upgrades (set by `up`; shown by `status`). */
   identity: LauncherIdentity = { startedAt: Date.now(), upgrades: 0, upgradedAt: null, versions: [] };
@@ -119,8 +120,8 @@ export class Launcher extends EventEmitter {
   /** Creates the runtime of a unit whose sockets are bound; does not start it. */
   adopt(unit: Unit, sockets: BoundSocket[], notify = this.openNotify(unit)): UnitRuntime {
     this.#operatorStopped.delete(unit.name);
-    this.socketsOf.set(unit, sockets);
-    this.notifyOf.set(unit, notify);
+    this.#socketsOf.set(unit, sockets);
+    this.#notifyOf.set(unit, notify);
     const supervisor = isPerConnection(unit)
       ? new PerConnectionSupervisor(unit, createConnectionEnv(this, this.#options.ownPids, this.#options.adopted))
       : new UnitSupervisor(unit, createSupervisorEnv(this, this.#options.ownPids, this.#options.adopted));
@@ -129,7 +130,7 @@ export class Launcher extends EventEmitter {
     supervisor.on('settled', (event: SettledEvent) => this.onSettled(runtime, event));
     // Its processes changed: the generation file (crash recovery) is written again.
     supervisor.on('transition', () => this.emit('changed'));
-    this.units.set(unit.name, runtime);
+    this.#units.set(unit.name, runtime);
     this.emit('changed');
     return runtime;
   }
@@ -139,7 +140,7 @@ export class Launcher extends EventEmitter {
    * unit is starting, stopping or restarting, or runs two specs after a partial handoff.
    */
   snapshotUnits(): UnitState[] {
-    return [...this.units.values()].map((r) => {
+    return [...this.#units.values()].map((r) => {
       const unit = r.supervisor.unit;
       if (r.retained.length > 0) {
         throw new LauncherError('LAUNCHER_BUSY', `${unit.name}: a reload's handoff failed partway and it runs two versions; restart it first`, { unit: unit.name });
@@ -185,7 +186,7 @@ export class Launcher extends EventEmitter {
   #notifyHandlers(unit: Unit): NotifyHandlers {
     return {
       onMessage: (msg) => {
-        const runtime = this.units.get(unit.name);
+        const runtime = this.#units.get(unit.name);
         let owner: number | null = null;
         try {
           owner = runtime ? runtime.supervisor.notify(msg) : null;
@@ -229,7 +230,7 @@ export class Launcher extends EventEmitter {
     // queued and the supervisor would read the still-inactive instance as "stopped before it was ready".
     if (unit.service.start === 'on-demand' && event.state === 'inactive') {
       queueMicrotask(() => {
-        if (this.units.get(unit.name) !== runtime) return; // shut down or replaced meanwhile
+        if (this.#units.get(unit.name) !== runtime) return; // shut down or replaced meanwhile
         this.startUnit(runtime).catch((error: unknown) =>
           this.logger.supervisor({ unit: unit.name, level: 'error', message: `cannot wait for traffic again: ${(error as Error).message}` }),
         );
@@ -245,7 +246,7 @@ export class Launcher extends EventEmitter {
    * operator: `up` ends by itself only when every unit has ended on its own (SPEC).
    */
   endedForGood(): boolean {
-    for (const [name, r] of this.units) {
+    for (const [name, r] of this.#units) {
       if (this.#operatorStopped.has(name)) return false;
       if (!['inactive', 'failed'].includes(r.supervisor.status().state)) return false;
     }
@@ -257,12 +258,58 @@ export class Launcher extends EventEmitter {
    * after the services stopped (drain.ts), and what `down` tells its client to expect.
    */
   largestStopTimeoutMs(): number {
-    return Math.max(1000, ...[...this.units.values()].map((r) => r.supervisor.unit.service.stopTimeoutMs));
+    return Math.max(1000, ...[...this.#units.values()].map((r) => r.supervisor.unit.service.stopTimeoutMs));
+  }
+
+  /** Every unit's runtime, in load order. */
+  runtimes(): UnitRuntime[] {
+    return [...this.#units.values()];
+  }
+
+  has(name: string): boolean {
+    return this.#units.has(name);
+  }
+
+  /** The runtime of `name`, or undefined (see get() for an error instead). */
+  find(name: string): UnitRuntime | undefined {
+    return this.#units.get(name);
+  }
+
+  get size(): number {
+    return this.#units.size;
+  }
+
+  /**
+   * The sockets of `unit`'s spec (the running one, or one a reload is handing off to).
+   * A spec the launcher never took is a bug: it throws rather than start a service with no sockets.
+   */
+  socketsFor(unit: Unit): BoundSocket[] {
+    const sockets = this.#socketsOf.get(unit);
+    if (!sockets) throw new LauncherError('LAUNCHER_INTERNAL', `${unit.name}: no sockets recorded for this spec of the unit`, { unit: unit.name });
+    return sockets;
+  }
+
+  /** The notify socket of `unit`'s spec (undefined when it reads none); throws like socketsFor on an unknown spec. */
+  notifyFor(unit: Unit): NotifySocket | undefined {
+    if (!this.#notifyOf.has(unit)) throw new LauncherError('LAUNCHER_INTERNAL', `${unit.name}: no notify socket recorded for this spec of the unit`, { unit: unit.name });
+    return this.#notifyOf.get(unit);
+  }
+
+  /** Records the sockets and notify socket a new spec of a running unit will use (a reload's handoff). */
+  prepareSpec(unit: Unit, sockets: BoundSocket[], notify: NotifySocket | undefined): void {
+    this.#socketsOf.set(unit, sockets);
+    this.#notifyOf.set(unit, notify);
+  }
+
+  /** Forgets a unit a reload removed (its children are gone, its sockets closed or kept by others). */
+  remove(name: string): void {
+    this.#units.delete(name);
+    this.emit('changed');
   }
 
   /** The runtime of `name`, or LAUNCHER_UNKNOWN_UNIT. */
   get(name: string): UnitRuntime {
-    const runtime = this.units.get(name);
+    const runtime = this.#units.get(name);
     if (!runtime) throw new LauncherError('LAUNCHER_UNKNOWN_UNIT', `no unit named "${name}"`, { unit: name });
     return runtime;
   }
@@ -273,7 +320,7 @@ export class Launcher extends EventEmitter {
   }
 
   status(names: readonly string[] = []): StatusReply {
-    const runtimes = names.length ? this.resolve(names) : [...this.units.values()];
+    const runtimes = names.length ? this.resolve(names) : this.runtimes();
     return buildStatusReply(this, runtimes);
   }
 
@@ -311,13 +358,13 @@ export class Launcher extends EventEmitter {
    * Resolves true when every child ended by its stop signal, false when one had to be SIGKILLed.
    */
   async shutdown(): Promise<boolean> {
-    const runtimes = [...this.units.values()];
+    const runtimes = [...this.#units.values()];
     const killed = (): number => runtimes.reduce((sum, r) => sum + r.supervisor.killedOnStop, 0);
     const before = killed();
     runtimes.forEach((r) => this.disarm(r));
     await Promise.allSettled(runtimes.map((r) => r.supervisor.stop({ force: true })));
     for (const r of runtimes) this.release(r);
-    this.units.clear();
+    this.#units.clear();
     return killed() === before;
   }
 

@@ -76,7 +76,6 @@ export class RotatingFile {
     this.scheduled = undefined;
     if (this.writing) await new Promise<void>((resolve) => (this.idle = resolve));
     if (closing) this.closed = true;
-    if (this.fd === null) return;
     try {
       while (this.pending.length > 0 || this.dropped > 0 || this.head) {
         const batch = this.nextBatch();

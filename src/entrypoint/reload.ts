@@ -54,7 +54,7 @@ export interface ReloadOutcome {
  * start, and old sockets nobody kept are closed.
  */
 export async function applyReload(launcher: Launcher, next: readonly Unit[], progress: (message: string) => void): Promise<ReloadOutcome> {
-  const pool = new SocketPool(launcher.units.values());
+  const pool = new SocketPool(launcher.runtimes());
   const fresh: BoundSocket[] = [];
   const plan = new Map<string, BoundSocket[]>();
   const summary: string[] = [];
@@ -80,7 +80,7 @@ export async function applyReload(launcher: Launcher, next: readonly Unit[], pro
     fresh.forEach(closeSocket);
     throw error;
   }
-  const oldSockets = [...launcher.units.values()].flatMap(socketsHeldBy);
+  const oldSockets = launcher.runtimes().flatMap(socketsHeldBy);
   const keptFds = new Set([...plan.values()].flat().map((s) => s.fd));
   const nextNames = new Set(next.map((u) => u.name));
 
@@ -88,7 +88,8 @@ export async function applyReload(launcher: Launcher, next: readonly Unit[], pro
   // A unit that switches between one long-lived service and a process per connection (accept)
   // is a different kind of unit: it is stopped here and started anew in step 4.
   const kindOf = new Map(next.map((u) => [u.name, isPerConnection(u)]));
-  for (const [name, runtime] of [...launcher.units]) {
+  for (const runtime of launcher.runtimes()) {
+    const name = runtime.supervisor.unit.name;
     const switching = nextNames.has(name) && kindOf.get(name) !== isPerConnection(runtime.supervisor.unit);
     if (nextNames.has(name) && !switching) continue;
     progress(switching ? `${name}: switches to ${kindOf.get(name) ? 'a process per connection' : 'one service'}, stopping` : `${name}: removed, stopping`);
@@ -97,21 +98,20 @@ export async function applyReload(launcher: Launcher, next: readonly Unit[], pro
     runtime.fdStores.clear();
     runtime.notify?.close();
     closeRetainedNotify(runtime, undefined);
-    launcher.units.delete(name);
+    launcher.remove(name);
     if (!switching) summary.push(`removed ${name}`);
   }
 
   // 3. Changed units hand off to the new spec; unchanged ones are left alone.
   for (const unit of next) {
-    const runtime = launcher.units.get(unit.name);
+    const runtime = launcher.find(unit.name);
     const sockets = plan.get(unit.name) ?? [];
     if (!runtime) continue;
     const current = runtime.supervisor.unit;
     if (sameUnit(current, unit)) continue;
-    launcher.socketsOf.set(unit, sockets);
     // Keep the running notify socket when the new spec still reads one: old and new children share it.
     const notify = runtime.notify && needsNotify(unit) ? runtime.notify : launcher.openNotify(unit);
-    launcher.notifyOf.set(unit, notify);
+    launcher.prepareSpec(unit, sockets, notify);
     progress(`${unit.name}: changed, handing off`);
     try {
       const serving = !['inactive', 'failed', 'waiting'].includes(runtime.supervisor.status().state);
@@ -147,7 +147,7 @@ export async function applyReload(launcher: Launcher, next: readonly Unit[], pro
 
   // 4. New units start.
   for (const unit of next) {
-    if (launcher.units.has(unit.name)) continue;
+    if (launcher.has(unit.name)) continue;
     const runtime = launcher.adopt(unit, plan.get(unit.name) ?? []);
     progress(`${unit.name}: added, starting`);
     summary.push(`added ${unit.name}`);

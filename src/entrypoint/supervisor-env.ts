@@ -22,13 +22,13 @@ export function createSupervisorEnv(launcher: Launcher, ownPids: Set<number>, ad
     setTimer: (ms, fn) => setTimeout(fn, ms) as unknown as TimerHandle,
     clearTimer: (handle) => clearTimeout(handle as unknown as NodeJS.Timeout),
     spawn: (unit, instance) => {
-      const notify = launcher.notifyOf.get(unit);
+      const notify = launcher.notifyFor(unit);
       let claimed = 0;
-      const stored = launcher.units.get(unit.name)?.fdStores.passedTo(instance) ?? [];
+      const stored = launcher.get(unit.name).fdStores.passedTo(instance);
       const child = spawnService({
         unit,
         instance,
-        sockets: launcher.socketsOf.get(unit) ?? [],
+        sockets: launcher.socketsFor(unit),
         extraFds: stored.map((s) => ({ fd: s.fd, name: s.name })),
         // How many of the LISTEN_FDS are from the fd store (the last ones): socket-launcher/service's stored().
         ...(unit.service.fdStoreMax > 0 ? { extraEnv: { LAUNCHER_STORED_FDS: String(stored.length) } } : {}),
@@ -44,7 +44,7 @@ export function createSupervisorEnv(launcher: Launcher, ownPids: Set<number>, ad
     },
     adopt: (unit, instance, spec) => {
       const child = adopted.adopt(spec, { unit: unit.name, instance }, (line) => launcher.logger.child(line), ownPids);
-      return drainingNotify(child, launcher.notifyOf.get(unit), launcher, unit.name);
+      return drainingNotify(child, launcher.notifyFor(unit), launcher, unit.name);
     },
     log: (event) => launcher.logger.supervisor(event),
   };
@@ -88,7 +88,7 @@ export function createConnectionEnv(launcher: Launcher, ownPids: Set<number>, ad
     setTimer: base.setTimer,
     clearTimer: base.clearTimer,
     log: base.log,
-    sockets: (unit) => launcher.socketsOf.get(unit) ?? [],
+    sockets: (unit) => launcher.socketsFor(unit),
     spawn: (unit, n, connection) => {
       let claimed = 0;
       const child = spawnService({

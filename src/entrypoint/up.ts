@@ -280,7 +280,7 @@ async function serve(origin: Origin, options: ServeOptions): Promise<number> {
   // libuv reaps what it spawned; the reaper takes orphans and the services adopted across an upgrade.
   const reaper = new Reaper({ isOwnChild: (pid) => ownPids.has(pid) && !adopted.has(pid), onReaped: (r) => adopted.reaped(r) });
   const launcher = new Launcher({ logger, ...(inherited ? { inherited } : {}), ownPids, adopted, unitsDir: options.unitsDir });
-  logger.memory.linesOf = (unit) => launcher.units.get(unit)?.supervisor.unit.service.logLines ?? DEFAULT_LOG_LINES;
+  logger.memory.linesOf = (unit) => launcher.find(unit)?.supervisor.unit.service.logLines ?? DEFAULT_LOG_LINES;
   const resumed = 'resume' in origin ? origin.resume : null;
   const identity: LauncherIdentity = resumed
     ? { ...resumed.identity, upgrades: resumed.identity.upgrades + 1, upgradedAt: Date.now(), versions: [...resumed.identity.versions, launcherVersion()] }
@@ -402,7 +402,7 @@ async function serve(origin: Origin, options: ServeOptions): Promise<number> {
           (r) => logger.event('info', `reload: ${r.summary.join('; ') || 'nothing changed'}`),
           (error: unknown) => reloadRefused(error).forEach((line) => logger.event('error', line)),
         )
-        .finally(() => manager.ready(`${launcher.units.size} units`));
+        .finally(() => manager.ready(`${launcher.size} units`));
     },
     upgrade: () => {
       upgrade().catch((error: unknown) => {
@@ -413,14 +413,14 @@ async function serve(origin: Origin, options: ServeOptions): Promise<number> {
     },
   });
 
-  if (resumed) manager.ready(`upgraded in place to ${launcherVersion()}; ${launcher.units.size} units`);
+  if (resumed) manager.ready(`upgraded in place to ${launcherVersion()}; ${launcher.size} units`);
   else {
-    const starts = [...launcher.units.values()].map((runtime) =>
+    const starts = launcher.runtimes().map((runtime) =>
       launcher.startUnit(runtime).catch((error: unknown) => {
         logger.supervisor({ unit: runtime.supervisor.unit.name, level: 'error', message: asLauncherError(error).message });
       }),
     );
-    void Promise.all(starts).then(() => manager.ready(`${launcher.units.size} units started`));
+    void Promise.all(starts).then(() => manager.ready(`${launcher.size} units started`));
     // A crashed launcher's services went on serving on the sockets taken from them; now that
     // ours have started (ready or failed), they stop as their units say.
     const old = previous?.processes() ?? [];

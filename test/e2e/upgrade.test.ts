@@ -9,6 +9,8 @@ import { startLoad } from './load.js';
 import { freePort } from '../helpers/ports.js';
 import { portableCli, type PortableCli } from '../helpers/portable-cli.js';
 import { waitFor } from '../helpers/wait.js';
+import { requirePeers } from '../helpers/peers.js';
+import { connectLines } from './line-client.js';
 import { openNotifySocket } from '../../src/supervisor/notify.js';
 import type { NotifyMessage } from '../../src/supervisor/contract.js';
 import { stopFdWatcher } from '../../src/sys/poll.js';
@@ -187,5 +189,47 @@ describe('launcher upgrade', () => {
     expect((await httpGet(port, '/env/NOTIFY_SOCKET')).body.trim()).not.toBe(manager.address);
     expect(await launcher.stop('SIGTERM')).toBe(0);
     await waitFor(() => messages.some((m) => m.fields.get('STOPPING') === '1'), { what: 'STOPPING=1' });
+  }, 60_000);
+
+  it('carries the fd store: a client connection stored before the upgrade reaches the child started after it', async (context) => {
+    requirePeers(context, 'python3-systemd');
+    const port = await freePort();
+    const echo = ['[service]', `exec = ["/usr/bin/python3", ${JSON.stringify(path.join(FIXTURES, 'fdstore/echo-store.py'))}]`, 'fd_store_max = 8', 'handoff = "stop-first"',
+      'restart = "always"', 'restart_delay = "50ms"', '[[socket]]', `listen = "127.0.0.1:${port}"`, 'name = "echo"'].join('\n');
+    const launcher = await upWith({ echo });
+    const client = await connectLines(port);
+    cleanups.push(() => client.close());
+    const pidA = Number((await client.ask('one')).split(' ')[0]);
+    await waitFor(async () => ((await statusJson(launcher, 'echo')).units[0]!.storedFds ?? []).length === 1, { what: 'the stored connection' });
+    expect((await launcher.cli(['upgrade'])).exitCode).toBe(0);
+    expect((await statusJson(launcher, 'echo')).units[0]!.storedFds).toHaveLength(1);
+    process.kill(pidA, 'SIGKILL');
+    const pidB = await waitFor(async () => {
+      const u = (await statusJson(launcher, 'echo')).units[0]!;
+      return u.state === 'running' && u.pids[0] !== pidA ? u.pids[0] : undefined;
+    }, { what: 'the restart after the upgrade' });
+    expect((await client.ask('two'))).toBe(`${pidB} two`);
+    expect(client.connects).toBe(1);
+  }, 60_000);
+
+  it.skipIf(process.getuid?.() !== 0)('adopts a service running as another user (root only)', async () => {
+    // /bin/sleep, not a file of this clone: the clone may sit in a folder nobody cannot read.
+    const launcher = await upWith({ web: '[service]\nexec = ["sleep", "1000"]\nuser = "nobody"\ninstances = 2\n' });
+    const before = (await statusJson(launcher, 'web')).units[0]!;
+    const owner = (pid: number): number => Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
+    expect(owner(before.pids[0]!)).not.toBe(0);
+    expect((await launcher.cli(['upgrade'])).exitCode).toBe(0);
+    expect((await statusJson(launcher, 'web')).units[0]!.pids).toEqual(before.pids);
+    // Its stop after the upgrade is still graceful and seen.
+    expect(await launcher.stop('SIGTERM')).toBe(0);
+  }, 60_000);
+
+  it('two upgrades at once: the second is refused as busy', async () => {
+    const port = await freePort();
+    const launcher = await upWith({ web: webUnit(port) });
+    const [a, b] = await Promise.all([launcher.cli(['upgrade']), launcher.cli(['upgrade'])]);
+    expect([a.exitCode, b.exitCode].sort()).toEqual([0, 1]);
+    expect((a.exitCode === 1 ? a : b).stderr).toMatch(/cannot upgrade while another upgrade is under way/);
+    expect((await statusJson(launcher)).launcher.upgrades).toBe(1);
   }, 60_000);
 });
