@@ -11,6 +11,7 @@ import { execa } from 'execa';
 import { LauncherError, asLauncherError } from '../errors.js';
 import { close, getFdFlags, setCloexec, FD_CLOEXEC } from '../sys/libc.js';
 import { execve, memfdCreate } from '../sys/reexec.js';
+import { isFdOpen } from '../sys/fds.js';
 import { CHECK_FD_ENV, CHECK_OK, STATE_FD_ENV, STATE_FORMAT, STATE_VERSION, stateFds, type LauncherIdentity, type LauncherState } from './upgrade-state.js';
 import type { ControlListener } from '../control/listener.js';
 import type { Launcher } from './launcher.js';
@@ -79,7 +80,8 @@ export async function checkNewCode(text: string, ownPids: Set<number>): Promise<
  */
 export function execWithState(state: LauncherState): never {
   const fd = stateMemfd(JSON.stringify(state));
-  const keep = [0, 1, 2, fd, ...stateFds(state)];
+  // stdin/stdout/stderr too (Node marks them close-on-exec at start), where they are open at all.
+  const keep = [...[0, 1, 2].filter(isFdOpen), fd, ...stateFds(state)];
   const restore: number[] = [];
   let errno = 0;
   try {
