@@ -45,7 +45,14 @@ function socketsOf(pid: number): Set<string> {
   return out;
 }
 
-async function crashAndRecover(exec: string[], extraWait?: RegExp): Promise<{ first: RunningLauncher; second: RunningLauncher; port: number; oldPids: number[]; listenInode: string }> {
+/**
+ * A launcher running two instances of `exec` on a fresh port; `whileUp` runs before the
+ * launcher is SIGKILLed (a load, say); then `up` starts again on the same units and control socket.
+ */
+async function crashAndRecover(
+  exec: string[],
+  whileUp: (port: number) => Promise<void> = async () => {},
+): Promise<{ second: RunningLauncher; port: number; oldPids: number[]; listenInode: string }> {
   const port = await freePort();
   const unit = `[service]\nexec = ${JSON.stringify(exec)}\nready = "notify"\ninstances = 2\nstop_timeout = "3s"\n[[socket]]\nlisten = "127.0.0.1:${port}"\n`;
   const { unitsDir, cleanup } = makeUnitDir({ web: unit });
@@ -55,27 +62,20 @@ async function crashAndRecover(exec: string[], extraWait?: RegExp): Promise<{ fi
   const oldPids = (await statusJson(first)).units[0]!.pids;
   // The listening socket: the one inode both services hold at fd 3.
   const listenInode = readlinkSync(`/proc/${oldPids[0]}/fd/3`);
+  await whileUp(port);
   process.kill(first.pid, 'SIGKILL');
   await first.exited;
-  const second = await startLauncher(unitsDir, extraWait ? { wait: extraWait } : {});
-  return { first, second, port, oldPids, listenInode };
+  const second = await startLauncher(unitsDir);
+  return { second, port, oldPids, listenInode };
 }
 
 describe('after the launcher is killed', () => {
   it('a new `up` takes the same socket from the old services, under load: no request fails, the old generation is stopped', async () => {
-    const port = await freePort();
-    const unit = `[service]\nexec = ["node", ${JSON.stringify(HTTP_SERVICE)}]\nready = "notify"\ninstances = 2\nstop_timeout = "3s"\n[[socket]]\nlisten = "127.0.0.1:${port}"\n`;
-    const { unitsDir, cleanup } = makeUnitDir({ web: unit });
-    cleanups.push(cleanup);
-    const first = await startLauncher(unitsDir);
-    await waitForAllRunning(first);
-    const oldPids = (await statusJson(first)).units[0]!.pids;
-    const listenInode = readlinkSync(`/proc/${oldPids[0]}/fd/3`);
-    const load = startLoad(port, { concurrency: 4 });
-    await waitFor(() => load.report.ok > 20, { timeoutMs: 10_000, what: 'load before the crash' });
-    process.kill(first.pid, 'SIGKILL');
-    await first.exited;
-    const second = await startLauncher(unitsDir);
+    let load!: ReturnType<typeof startLoad>;
+    const { second, oldPids, listenInode } = await crashAndRecover(['node', HTTP_SERVICE], async (port) => {
+      load = startLoad(port, { concurrency: 4 });
+      await waitFor(() => load.report.ok > 20, { timeoutMs: 10_000, what: 'load before the crash' });
+    });
     await second.waitForLine(/took over the sockets of the previous generation/);
     await waitForAllRunning(second);
     await second.waitForLine(/the previous generation has stopped/, 20_000);
