@@ -20,7 +20,11 @@ export type ErrorCode =
   | 'LAUNCHER_CONTROL_PROTOCOL' // a malformed control message
   | 'LAUNCHER_CONTROL_DENIED' // a control peer with the wrong uid
   | 'LAUNCHER_CONTROL_TIMEOUT' // a control request got no final reply within the client's timeout
-  | 'LAUNCHER_INTERNAL'; // a bug: anything not raised on purpose
+  | 'LAUNCHER_INTERNAL' // a bug: anything not raised on purpose
+  | 'LAUNCHER_UNSUPPORTED' // the native part cannot run here (not 64-bit Linux, koffi missing)
+  | 'LAUNCHER_LISTEN_FDS' // socket-launcher/service: LISTEN_* meant for this process is malformed
+  | 'LAUNCHER_NO_SOCKET' // socket-launcher/service: no inherited socket by that name
+  | 'LAUNCHER_INVALID_ARGUMENT'; // socket-launcher/service: a bad argument (a TypeError or RangeError)
 
 /** Structured context; every field optional, all JSON-serialisable. */
 export interface ErrorContext {

@@ -2,6 +2,7 @@
 // which is unknown before fork: a tiny shim sets them to its pid and execs in place.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { LISTEN_FDS_START } from '../sockets/listen-fds.js';
 import type { ServiceSpec } from '../units/types.js';
 
 /** Which exec shim to use: /bin/sh where it exists, else Node + execve via koffi (distroless). */
@@ -45,7 +46,7 @@ const execve = libc.func('int execve(const char *path, const char **argv, const 
 const signal = libc.func('void *signal(int sig, void *handler)');
 const sigprocmask = libc.func('int sigprocmask(int how, const void *set, void *old)');
 const fcntl = libc.func('int fcntl(int fd, int cmd, int arg)');
-const passed = 3 + (Number(process.env.LISTEN_FDS) || 0);
+const passed = ${LISTEN_FDS_START} + (Number(process.env.LISTEN_FDS) || 0);
 for (let fd = 0; fd < passed; fd++) fcntl(fd, 2, 0);
 for (const name of require('node:fs').readdirSync('/proc/self/fd')) if (Number(name) >= passed) fcntl(Number(name), 2, 1);
 for (let sig = 1; sig < 32; sig++) if (sig !== 9 && sig !== 19) signal(sig, null);
