@@ -3,8 +3,9 @@
 // accept connections itself and read each peer's SO_PEERCRED before serving it.
 import { chmodSync, lstatSync, mkdirSync, unlinkSync, type Stats } from 'node:fs';
 import path from 'node:path';
-import { LauncherError, isLauncherError } from '../errors.js';
-import { close, E, sysError } from '../sys/libc.js';
+import { LauncherError, isLauncherError, orThrow, syscallError } from '../errors.js';
+import { close } from '../sys/libc.js';
+import { E } from '../sys/errno.js';
 import { probeUnixSocket, removeSocketFile } from '../sockets/unix-file.js';
 import { AF_UNIX, UNIX_PATH_MAX } from '../sys/sockaddr.js';
 import { bind, listen, socket, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_STREAM } from '../sys/socket.js';
@@ -88,7 +89,7 @@ export function clearStaleSocket(file: string): void {
     return;
   }
   if (liveness.errno === E.ENOENT) return;
-  throw sysError('connect', liveness.errno, { address: file }, 'LAUNCHER_BIND');
+  throw syscallError('connect', liveness.errno, { address: file });
 }
 
 /**
@@ -108,11 +109,11 @@ export function openControlListener(file: string): ControlListener {
   let bound = false;
   try {
     clearStaleSocket(absolute);
-    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, { address: absolute });
-    bind(fd, { family: 'unix', path: absolute }, { address: absolute });
+    fd = orThrow(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0), 'socket', { address: absolute });
+    orThrow(bind(fd, { family: 'unix', path: absolute }), 'bind', { address: absolute });
     bound = true;
     chmodSync(absolute, 0o600);
-    listen(fd, CONTROL_BACKLOG, { address: absolute });
+    orThrow(listen(fd, CONTROL_BACKLOG), 'listen', { address: absolute });
     const stats = lstatSync(absolute);
     return { fd, path: absolute, dev: stats.dev, ino: stats.ino };
   } catch (error) {

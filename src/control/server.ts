@@ -100,12 +100,10 @@ class Server implements ControlServer {
   }
 
   private serve(fd: number): void {
-    let peer: { pid: number; uid: number };
-    try {
-      peer = peerCredentials(fd);
-    } catch (error) {
+    const peer = peerCredentials(fd);
+    if (typeof peer === 'number') {
       close(fd);
-      this.opts.log('warn', `control connection without credentials (${(error as Error).message}), ignoring`);
+      this.opts.log('warn', `control connection without credentials (getsockopt(SO_PEERCRED): ${errnoName(-peer)}), ignoring`);
       return;
     }
     if (peer.uid !== 0 && peer.uid !== this.ownUid) {

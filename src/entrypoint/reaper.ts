@@ -5,6 +5,7 @@
 // reaper lists zombie children from /proc, skips every pid the owner claims, and
 // reaps the rest one pid at a time with waitpid(pid, WNOHANG).
 import { waitpidNoHang, zombieChildPids, type WaitResult } from '../sys/process.js';
+import { errnoName } from '../sys/errno.js';
 
 export interface ReaperOptions {
   /**
@@ -105,12 +106,10 @@ export class Reaper {
   }
 
   private reapOne(pid: number): WaitResult | null {
-    try {
-      return waitpidNoHang(pid);
-    } catch (error) {
-      this.log(`reaper: waitpid(${pid}) failed: ${String(error)}, ignoring`);
-      return null;
-    }
+    const result = waitpidNoHang(pid);
+    if (typeof result !== 'number') return result;
+    this.log(`reaper: waitpid(${pid}) failed: ${errnoName(-result)}, ignoring`);
+    return null;
   }
 }
 

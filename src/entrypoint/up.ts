@@ -4,7 +4,7 @@
 // `launcher down`, or until every service has ended for good.
 import { mkdirSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
-import { LauncherError, asLauncherError } from '../errors.js';
+import { LauncherError, asLauncherError, syscallError } from '../errors.js';
 import { adHocUnit, loadUnitDir } from '../units/index.js';
 import { formatUnitError } from '../units/format.js';
 import type { Unit } from '../units/types.js';
@@ -137,14 +137,12 @@ async function serve(units: readonly Unit[], options: ServeOptions): Promise<num
   process.on('uncaughtException', onBug);
   process.on('unhandledRejection', onBug);
   inherited.warnings.forEach((w) => logger.event('warn', w));
-  markStrayFdsCloexec(new Set());
+  const stray = markStrayFdsCloexec(new Set());
+  if (typeof stray === 'number') throw syscallError('readdir', -stray, { path: '/proc/self/fd' });
   const ownPids = new Set<number>();
   if (getpid() !== 1) {
-    try {
-      setChildSubreaper();
-    } catch (error) {
-      logger.event('warn', `cannot become a child subreaper (${asLauncherError(error).message}), orphans go to init`);
-    }
+    const subreaper = setChildSubreaper();
+    if (subreaper < 0) logger.event('warn', `cannot become a child subreaper (${syscallError('prctl(PR_SET_CHILD_SUBREAPER)', -subreaper).message}), orphans go to init`);
   }
   const reaper = new Reaper({ isOwnChild: (pid) => ownPids.has(pid) });
   reaper.start();

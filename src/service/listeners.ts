@@ -3,7 +3,7 @@
 // sd_listen_fds_with_names() reads them: LISTEN_PID must be this process,
 // LISTEN_FDS counts fds from 3, LISTEN_FDNAMES names them. Works the same
 // under the launcher and under systemd itself.
-import { LauncherError } from '../errors.js';
+import { LauncherError, orThrow } from '../errors.js';
 import { parseListenFds } from '../sockets/listen-fds.js';
 import { setCloexec } from '../sys/libc.js';
 import { malformedListenFds } from './errors.js';
@@ -33,7 +33,7 @@ export function listeners(env: NodeJS.ProcessEnv = process.env): Listener[] {
   }
   if (found.kind === 'none') return [];
   return found.fds.map(({ name, fd }) => {
-    setCloexec(fd, true);
+    orThrow(setCloexec(fd, true), 'fcntl(F_SETFD)', { fd, socket: name });
     return { name, fd };
   });
 }

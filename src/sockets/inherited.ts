@@ -2,7 +2,7 @@
 // systemd-socket-activate): parsed exactly as libsystemd's sd_listen_fds_with_names()
 // does, then handed out by name to units that say `listen = "fd:NAME"`.
 import { readlinkSync } from 'node:fs';
-import { LauncherError } from '../errors.js';
+import { LauncherError, orThrow } from '../errors.js';
 import { close, setCloexec } from '../sys/libc.js';
 import { isFdOpen } from '../sys/fds.js';
 import { LISTEN_VARIABLES, parseListenFds, type PassedListenFd } from './listen-fds.js';
@@ -129,7 +129,7 @@ export function takeInheritedFds(env: NodeJS.ProcessEnv = process.env, pid: numb
       refused.push({ ...entry, what });
       continue;
     }
-    setCloexec(entry.fd, true);
+    orThrow(setCloexec(entry.fd, true), 'fcntl(F_SETFD)', { fd: entry.fd });
     open.push(entry);
   }
   return new InheritedFds(open, warnings, refused);

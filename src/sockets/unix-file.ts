@@ -21,12 +21,9 @@ export type Liveness = 'live' | 'stale' | { errno: number };
 export function probeUnixSocket(file: string): Liveness {
   for (const type of [SOCK_STREAM, SOCK_SEQPACKET, SOCK_DGRAM]) {
     const fd = socket(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK);
-    let ret: number;
-    try {
-      ret = connect(fd, { family: 'unix', path: file });
-    } finally {
-      close(fd);
-    }
+    if (fd < 0) return { errno: -fd };
+    const ret = connect(fd, { family: 'unix', path: file });
+    close(fd);
     if (ret === 0 || ret === -E.EAGAIN || ret === -E.EINPROGRESS) return 'live';
     if (ret === -E.ECONNREFUSED) return 'stale';
     if (ret !== -E.EPROTOTYPE) return { errno: -ret };

@@ -4,8 +4,9 @@
 // (size, NUL bytes, credentials) exactly as systemd does; deciding whether
 // the pid belongs to the service is the supervisor's job.
 import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
-import { LauncherError, isLauncherError } from '../errors.js';
+import { LauncherError, isLauncherError, syscallError } from '../errors.js';
 import { close } from '../sys/libc.js';
+import { E } from '../sys/errno.js';
 import { fdWatcher, type Watch } from '../sys/poll.js';
 import { AF_UNIX } from '../sys/sockaddr.js';
 import { bind, socket, setsockoptInt, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK, SOL_SOCKET, SO_PASSCRED } from '../sys/socket.js';
@@ -57,14 +58,20 @@ export interface NotifySocket {
  */
 export function openNotifySocket(address: string, handlers: NotifyHandlers): NotifySocket {
   const sockaddr = unixAddress(address);
+  if (sockaddr === undefined) {
+    throw new LauncherError('LAUNCHER_BIND', `notify socket ${address}: not an absolute path or "@name"`, { address, expected: 'an absolute path or "@name"' });
+  }
   const path = sockaddr.family === 'unix' ? sockaddr.path : null;
-  const fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, { address });
+  const fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) throw asBindError(syscallError('socket', -fd), address);
   let watch: Watch | undefined;
   let created: CreatedSocketFile | undefined;
   try {
-    setsockoptInt(fd, SOL_SOCKET, SO_PASSCRED, 1, { address });
+    const passcred = setsockoptInt(fd, SOL_SOCKET, SO_PASSCRED, 1);
+    if (passcred < 0) throw syscallError('setsockopt', -passcred, { option: SO_PASSCRED });
     if (path) removeStaleSocket(path);
-    bind(fd, sockaddr, { address });
+    const bound = bind(fd, sockaddr);
+    if (bound < 0) throw syscallError('bind', -bound);
     if (path) {
       const stats = lstatSync(path);
       created = { path, dev: stats.dev, ino: stats.ino };
@@ -99,7 +106,8 @@ function drain(fd: number, handlers: NotifyHandlers): number {
   let i = 0;
   for (; i < DRAIN_BATCH; i++) {
     const datagram = recvWithCredentials(fd, NOTIFY_MAX_BYTES);
-    if (!datagram) return i;
+    if (datagram === -E.EAGAIN || datagram === -E.EWOULDBLOCK) return i;
+    if (typeof datagram === 'number') throw syscallError('recvmsg', -datagram, { fd });
     const verdict = checkDatagram(datagram);
     if (typeof verdict === 'string') {
       // A refused datagram's fds are closed here: keeping any would leak.

@@ -5,13 +5,14 @@ import type { BoundSocket } from '../sockets/bound-socket.js';
 import { reapplyOptions } from '../sockets/options.js';
 import type { Unit } from '../units/types.js';
 import type { Child, ExitStatus } from './contract.js';
-import { execCommand, type ShimKind } from './exec-shim.js';
+import { EXIT_NOT_FOUND, execCommand, type ShimKind } from './exec-shim.js';
 import { buildServiceEnv, pidVariables, type PassedFd } from './spawn-env.js';
 import { encodeIds, serviceIdentity } from './spawn-identity.js';
 import { relayOutput, type OutputLine } from './spawn-output.js';
 export type { OutputLine, OutputFds } from './spawn-output.js';
 import { pipeCloexec } from '../sys/pipe.js';
 import { close } from '../sys/libc.js';
+import { syscallError } from '../errors.js';
 
 export interface SpawnOptions {
   readonly unit: Unit;
@@ -47,6 +48,18 @@ function serviceStdio(stdout: number, stderr: number, fds: readonly number[], st
   return [stdioFd === undefined ? 'ignore' : (stdioFd as 3), (stdioFd ?? stdout) as 3, stderr as 3, ...fds.map((fd) => fd as 3)];
 }
 
+/** Two pipe2(O_CLOEXEC) pairs, for stdout and stderr; LAUNCHER_SYSCALL (nothing left open) when one cannot be made. */
+function outputPipes(): [[number, number], [number, number]] {
+  const out = pipeCloexec();
+  if (typeof out === 'number') throw syscallError('pipe2', -out);
+  const err = pipeCloexec();
+  if (typeof err === 'number') {
+    out.forEach((fd) => close(fd));
+    throw syscallError('pipe2', -err);
+  }
+  return [out, err];
+}
+
 /**
  * Starts instance `instance` of `unit`. Re-applies each socket's options first (throws
  * LAUNCHER_BIND if that fails; nothing is started then), then runs the service through
@@ -66,8 +79,7 @@ export function spawnService(opts: SpawnOptions): Child {
   const command = execCommand(unit.service, pidVariables(unit, sockets, extraFds), opts.shim, shimSetsIds ? encodeIds(identity) : '');
   // Real pipes (not libuv's socketpairs), so the service can open /dev/stdout by path.
   // (With stdio = "socket" the connection is fd 1 instead; the stdout pipe then just ends.)
-  const [outRead, outWrite] = pipeCloexec();
-  const [errRead, errWrite] = pipeCloexec();
+  const [[outRead, outWrite], [errRead, errWrite]] = outputPipes();
   const outputFds = { stdout: outRead, stderr: errRead };
   const subprocess = execa(command.file, [...command.args], {
     ...(command.argv0 !== undefined ? { argv0: command.argv0 } : {}),
@@ -103,7 +115,7 @@ export function spawnService(opts: SpawnOptions): Child {
     hasExited = true;
     const reason = result.shortMessage ?? result.message ?? 'spawn failed';
     for (const line of String(reason).split('\n')) output.recent.push(line);
-    return { code: 127, signal: null } satisfies ExitStatus;
+    return { code: EXIT_NOT_FOUND, signal: null } satisfies ExitStatus;
   });
   const exited = Promise.race([exitedByEvent, exitedBySpawnError]);
 
