@@ -1,5 +1,5 @@
 // Renders a status reply as the table `launcher status` prints.
-import type { StatusReply } from '../src/entrypoint/status-reply.js';
+import type { StatusReply } from '../src/control/replies.js';
 
 export type { StatusReply };
 

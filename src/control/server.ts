@@ -22,7 +22,8 @@ const DENIED_LINGER_MS = 1000;
 export interface ControlServerOptions {
   /** The socket file; its folder is created 0700, the socket is 0600. */
   path: string;
-  handler: ControlHandler;
+  /** Any object is carried as the result; the launcher's own handler is a ControlHandler, typed per verb. */
+  handler: ControlHandler<object>;
   log: ControlLog;
 }
 

@@ -2,6 +2,7 @@
 import { LauncherError } from '../errors.js';
 import { loadUnitDir } from '../units/index.js';
 import type { ControlHandler } from '../control/handler.js';
+import type { DownResult, LogsResult, ReloadResult } from '../control/replies.js';
 import type { Launcher } from './launcher.js';
 import { applyReload } from './reload.js';
 import { serveLogs } from './log-follow.js';
@@ -16,7 +17,7 @@ export interface HandlerHooks {
 }
 
 /** Re-reads the unit directory, validated whole, and applies the difference. */
-export async function reloadUnits(launcher: Launcher, progress: (message: string) => void): Promise<{ summary: string[] }> {
+export async function reloadUnits(launcher: Launcher, progress: (message: string) => void): Promise<ReloadResult> {
   if (launcher.unitsDir === null) {
     throw new LauncherError('LAUNCHER_USAGE', 'this launcher runs an ad-hoc unit (`launcher run`); there is no directory to reload');
   }
@@ -42,7 +43,7 @@ const DOWN_MARGIN_MS = 5000;
  * gone), the processes it is about to stop, and how long that may take: every service gets its
  * stop_timeout (in parallel), then orphans get the largest one again (see drain.ts), plus a margin.
  */
-export function downReply(launcher: Launcher): { stopping: true; pid: number; waitingFor: string[]; deadlineMs: number } {
+export function downReply(launcher: Launcher): Required<DownResult> {
   const largest = launcher.largestStopTimeoutMs();
   const waitingFor = launcher.status().units.flatMap((u) => u.pids.map((pid) => `${u.name}[${pid}]`));
   return { stopping: true, pid: process.pid, waitingFor, deadlineMs: 2 * largest + DOWN_MARGIN_MS };
@@ -74,7 +75,8 @@ export function controlHandler(launcher: Launcher, hooks: HandlerHooks): Control
       case 'logs': {
         // A unit removed by a reload keeps its lines; a name never seen is an error.
         for (const unit of names) if (!launcher.units.has(unit) && !launcher.logger.memory.has(unit)) launcher.get(unit);
-        return serveLogs(launcher.logger.memory, req.args as { units: string[]; lines: number; follow: boolean }, ctx, hooks.stopping);
+        // serveLogs (the log pipeline's) resolves with { lines, skipped }: the LogsResult.
+        return (await serveLogs(launcher.logger.memory, req.args, ctx, hooks.stopping)) as LogsResult;
       }
       case 'down':
         setImmediate(() => hooks.shutdown());

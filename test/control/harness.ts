@@ -15,10 +15,10 @@ export interface TestServer {
 }
 
 /** A default handler: status echoes its units; everything else echoes the verb. */
-export const echoHandler: ControlHandler = async (req) => ({ verb: req.verb, args: req.args });
+export const echoHandler: ControlHandler<object> = async (req) => ({ verb: req.verb, args: req.args });
 
 /** Starts a control server on `<tmp>/run/control.sock` with `handler`; cleanup closes it and removes the folder. */
-export async function startTestServer(handler: ControlHandler = echoHandler): Promise<TestServer> {
+export async function startTestServer(handler: ControlHandler<object> = echoHandler): Promise<TestServer> {
   const tmp = makeTmpDir('launcher-control-');
   const file = path.join(tmp.dir, 'run', 'control.sock');
   const logs: TestServer['logs'] = [];

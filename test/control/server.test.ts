@@ -123,7 +123,7 @@ describe('a client that disconnects mid-operation', () => {
     let completed = false;
     let aborted = false;
     let started = false;
-    const handler: ControlHandler = async (req, ctx) => {
+    const handler: ControlHandler<object> = async (req, ctx) => {
       if (req.verb !== 'restart') return {};
       started = true;
       ctx.signal.addEventListener('abort', () => (aborted = true));

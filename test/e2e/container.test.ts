@@ -8,7 +8,7 @@ import { chmodSync, copyFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, httpGet, waitForHttp } from './harness.js';
-import type { StatusReply } from '../../src/entrypoint/status-reply.js';
+import type { StatusReply } from '../../src/control/replies.js';
 import { freePort } from '../helpers/ports.js';
 import { makeTmpDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';

@@ -6,7 +6,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { StatusReply, UnitStatusReply } from '../../src/entrypoint/status-reply.js';
+import type { StatusReply, UnitStatusReply } from '../../src/control/replies.js';
 import { makeTmpDir } from '../helpers/tmp.js';
 import { waitFor, withDeadline } from '../helpers/wait.js';
 import { collectLines } from './output-lines.js';
