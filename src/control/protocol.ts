@@ -23,6 +23,7 @@
 // LAUNCHER_CONTROL_PROTOCOL errors; the server replies with one and closes.
 // What each verb answers (its result and events) is in replies.ts.
 import { LauncherError, type ErrorCode, type ErrorContext } from '../errors.js';
+import { describeValue } from '../units/describe.js';
 import { UNIT_NAME_RULE, isUnitName } from '../units/schema.js';
 
 /** The only protocol version this launcher speaks. */
@@ -81,11 +82,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 }
 
 function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? value.slice(0, 60) + '…' : value);
-  if (typeof value === 'object') return 'an object';
-  return `${typeof value} ${String(value)}`;
+  return describeValue(value, 'json');
 }
 
 function isRequestId(value: unknown): value is number {

@@ -6,6 +6,7 @@
 // reaps the rest one pid at a time with waitpid(pid, WNOHANG).
 import { waitpidNoHang, zombieChildPids, type WaitResult } from '../sys/process.js';
 import { errnoName } from '../sys/errno.js';
+import { describeExit } from '../supervisor/policy.js';
 
 export interface ReaperOptions {
   /**
@@ -98,7 +99,7 @@ export class Reaper {
       if (result) {
         count++;
         this.firstSeen.delete(pid);
-        this.log(`reaped orphan ${pid} (${describe(result)})`);
+        this.log(`reaped orphan ${pid} (${describeExit(result)})`);
       }
     }
     this.reapedCount += count;
@@ -113,6 +114,3 @@ export class Reaper {
   }
 }
 
-function describe(result: WaitResult): string {
-  return result.signal ? `killed by ${result.signal}` : `exit ${result.code}`;
-}

@@ -13,6 +13,7 @@ import { markStrayFdsCloexec } from '../sys/fds.js';
 import { getpid, setChildSubreaper } from '../sys/process.js';
 import { stopFdWatcher } from '../sys/poll.js';
 import { Reaper } from './reaper.js';
+import { EXIT_CANNOT_EXECUTE, EXIT_NOT_FOUND } from '../supervisor/exec-shim.js';
 import { DEFAULT_LOG_LINES } from './log-memory.js';
 import { createLogger, type LogFormat, type Logger } from './log.js';
 import { Launcher, exitCodeOf } from './launcher.js';
@@ -83,7 +84,7 @@ export async function runAdHoc(options: RunOptions): Promise<number> {
   } catch (error) {
     const code = commandNotRunnable(error);
     if (code === null) throw error;
-    process.stderr.write(`launcher: ${options.exec[0]}: ${code === 127 ? 'command not found' : 'permission denied'}\n`);
+    process.stderr.write(`launcher: ${options.exec[0]}: ${code === EXIT_NOT_FOUND ? 'command not found' : 'permission denied'}\n`);
     return code;
   }
   const once: Unit = { ...unit, service: { ...unit.service, restart: 'no' } };
@@ -98,11 +99,11 @@ export function reloadRefused(thrown: unknown): string[] {
   return [`reload refused, nothing changed: ${error.message}`, ...formatUnitError(error).map((line) => `  ${line}`)];
 }
 
-/** 127 or 126 when the only problem is CMD itself (missing / not executable), else null. */
-function commandNotRunnable(error: unknown): 126 | 127 | null {
+/** 127 or 126 when the only problem is CMD itself (missing / not executable: context.executable), else null. */
+function commandNotRunnable(error: unknown): number | null {
   const errors = error instanceof LauncherError ? (error.context.errors ?? [error]) : [];
   if (errors.length === 0 || !errors.every((e) => e.context.key === 'CMD')) return null;
-  return errors.some((e) => /not executable|permission/i.test(e.message)) ? 126 : 127;
+  return errors.some((e) => e.context.executable === 'not-executable') ? EXIT_CANNOT_EXECUTE : EXIT_NOT_FOUND;
 }
 
 interface ServeOptions {

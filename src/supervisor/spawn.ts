@@ -1,12 +1,10 @@
 // Starting one service process with the activation protocol: sockets at fds 3..,
 // LISTEN_* / NOTIFY_SOCKET / WATCHDOG_* set, its own process group, output as lines.
 import { execa } from 'execa';
-import type { BoundSocket } from '../sockets/bound-socket.js';
 import { reapplyOptions } from '../sockets/options.js';
-import type { Unit } from '../units/types.js';
 import type { Child, ExitStatus } from './contract.js';
 import { EXIT_NOT_FOUND, execCommand, type ShimKind } from './exec-shim.js';
-import { buildServiceEnv, pidVariables, type PassedFd } from './spawn-env.js';
+import { buildServiceEnv, pidVariables, type ServiceEnvOptions } from './spawn-env.js';
 import { encodeIds, serviceIdentity } from './spawn-identity.js';
 import { relayOutput, type OutputLine } from './spawn-output.js';
 export type { OutputLine, OutputFds } from './spawn-output.js';
@@ -14,26 +12,14 @@ import { pipeCloexec } from '../sys/pipe.js';
 import { close } from '../sys/libc.js';
 import { syscallError } from '../errors.js';
 
-export interface SpawnOptions {
-  readonly unit: Unit;
-  /** 0-based; becomes LAUNCHER_INSTANCE. */
-  readonly instance: number;
-  /** Passed as fds 3, 4, … in this order (normally the unit's sockets in file order). */
-  readonly sockets: readonly BoundSocket[];
-  /** Passed after the sockets (stored fds, or an accepted connection), counted in LISTEN_FDS. */
-  readonly extraFds?: readonly PassedFd[];
+/** What spawnService needs: the child's environment (spawn-env.ts), and how to start and watch it. */
+export interface SpawnOptions extends Omit<ServiceEnvOptions, 'identityEnv'> {
   /** Also place this fd at 0 and 1 (stdio = "socket": the accepted connection). */
   readonly stdioFd?: number;
-  /** More protocol variables set for this child only (REMOTE_ADDR, REMOTE_PORT). */
-  readonly extraEnv?: Readonly<Record<string, string>>;
-  /** NOTIFY_SOCKET for the child, when the unit uses ready = "notify". */
-  readonly notifySocket?: string;
   /** Called once per complete output line (and for a partial last line at exit). */
   readonly onLine?: (line: OutputLine) => void;
   /** Called synchronously as soon as the process exists, before the event loop turns. */
   readonly onSpawn?: (pid: number) => void;
-  /** The environment to start from; default process.env. */
-  readonly baseEnv?: NodeJS.ProcessEnv;
   /** Exec shim override (tests); default /bin/sh when present, else the Node shim. */
   readonly shim?: ShimKind;
 }

@@ -7,13 +7,18 @@
 import * as libc from './libc.js';
 import { E } from './errno.js';
 import { AF_UNIX, encodeSockaddr, type SockAddr } from './sockaddr.js';
-import { MSG_DONTWAIT, MSG_NOSIGNAL, SOCK_DGRAM, SOCK_CLOEXEC, SOL_SOCKET } from './socket.js';
-
-export const SCM_RIGHTS = 1;
-export const SCM_CREDENTIALS = 2;
-export const MSG_CTRUNC = 0x08;
-export const MSG_TRUNC = 0x20;
-export const MSG_CMSG_CLOEXEC = 0x40000000;
+import {
+  MSG_CMSG_CLOEXEC,
+  MSG_CTRUNC,
+  MSG_DONTWAIT,
+  MSG_NOSIGNAL,
+  MSG_TRUNC,
+  SCM_CREDENTIALS,
+  SCM_RIGHTS,
+  SOCK_CLOEXEC,
+  SOCK_DGRAM,
+  SOL_SOCKET,
+} from './socket.js';
 
 // The hand layout below is LP64 Linux (x86_64, aarch64, riscv64, ...): 8-byte pointers and
 // size_t. libc.requireLp64 refuses anything else (LAUNCHER_UNSUPPORTED) before a first call.

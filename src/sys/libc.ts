@@ -161,12 +161,17 @@ export function getFdFlags(fd: number): number {
   return fcntl(fd, F_GETFD);
 }
 
+/** Sets or clears `bit` in the flags fcntl `get` reads and `set` writes; no write when already so: 0 or -errno. */
+function setFlag(fd: number, get: number, set: number, bit: number, on: boolean): number {
+  const flags = fcntl(fd, get);
+  if (flags < 0) return flags;
+  const next = on ? flags | bit : flags & ~bit;
+  return next === flags ? 0 : fcntl(fd, set, next);
+}
+
 /** Sets or clears FD_CLOEXEC: 0 or -errno. */
 export function setCloexec(fd: number, on: boolean): number {
-  const flags = getFdFlags(fd);
-  if (flags < 0) return flags;
-  const next = on ? flags | FD_CLOEXEC : flags & ~FD_CLOEXEC;
-  return next === flags ? 0 : fcntl(fd, F_SETFD, next);
+  return setFlag(fd, F_GETFD, F_SETFD, FD_CLOEXEC, on);
 }
 
 /** The file status flags (O_NONBLOCK, ...) or -errno. */
@@ -176,10 +181,7 @@ export function getStatusFlags(fd: number): number {
 
 /** Sets or clears O_NONBLOCK on the open file (shared by every process holding it): 0 or -errno. */
 export function setNonBlocking(fd: number, on: boolean): number {
-  const flags = getStatusFlags(fd);
-  if (flags < 0) return flags;
-  const next = on ? flags | O_NONBLOCK : flags & ~O_NONBLOCK;
-  return next === flags ? 0 : fcntl(fd, F_SETFL, next);
+  return setFlag(fd, F_GETFL, F_SETFL, O_NONBLOCK, on);
 }
 
 /** write(2) of a whole small buffer: bytes written or -errno. */

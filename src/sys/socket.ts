@@ -23,8 +23,13 @@ export const IPPROTO_TCP = 6;
 export const TCP_NODELAY = 1;
 export const IPPROTO_IPV6 = 41;
 export const IPV6_V6ONLY = 26;
+export const MSG_CTRUNC = 0x08;
+export const MSG_TRUNC = 0x20;
 export const MSG_DONTWAIT = 0x40;
 export const MSG_NOSIGNAL = 0x4000;
+export const MSG_CMSG_CLOEXEC = 0x40000000;
+export const SCM_RIGHTS = 1;
+export const SCM_CREDENTIALS = 2;
 
 /** sizeof(struct ucred): pid, uid, gid. */
 const UCRED_SIZE = 12;

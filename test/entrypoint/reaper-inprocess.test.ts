@@ -53,7 +53,7 @@ describe('Reaper (in process)', () => {
     expect(reaper.reaped).toBe(1);
     expect(readProcStat(a)).toBeUndefined();
     expect(readProcStat(claimed)?.state).toBe('Z');
-    expect(lines).toEqual([`reaped orphan ${a} (exit 4)`]);
+    expect(lines).toEqual([`reaped orphan ${a} (exit status 4)`]);
     expect(reaper.sweep()).toBe(0);
   });
 
