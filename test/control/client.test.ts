@@ -5,7 +5,7 @@ import { callVerb, request } from '../../src/control/client.js';
 import { exitCodeFor, LauncherError } from '../../src/errors.js';
 import { stopFdWatcher } from '../../src/sys/poll.js';
 import { makeTmpDir } from '../helpers/tmp.js';
-import { startTestServer, type TestServer } from './harness.js';
+import { startTestServer, type TestServer } from '../helpers/control-server.js';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {

@@ -5,7 +5,7 @@ import { listOpenFds } from '../../src/sys/fds.js';
 import { stopFdWatcher } from '../../src/sys/poll.js';
 import { waitFor } from '../helpers/wait.js';
 import { ok } from '../helpers/sys.js';
-import { exchange, finalFor, line, startTestServer, type TestServer } from './harness.js';
+import { exchange, finalFor, line, startTestServer, type TestServer } from '../helpers/control-server.js';
 
 let current: TestServer | undefined;
 afterEach(async () => {

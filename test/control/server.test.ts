@@ -6,7 +6,7 @@ import { startControlServer, type ControlHandler } from '../../src/control/serve
 import { LauncherError } from '../../src/errors.js';
 import { stopFdWatcher } from '../../src/sys/poll.js';
 import { waitFor } from '../helpers/wait.js';
-import { exchange, finalFor, line, startTestServer, type TestServer } from './harness.js';
+import { exchange, finalFor, line, startTestServer, type TestServer } from '../helpers/control-server.js';
 
 let current: TestServer | undefined;
 afterEach(async () => {

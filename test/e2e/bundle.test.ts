@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CLI } from './harness.js';
+import { CLI } from '../helpers/launcher.js';
 
 const DIR = path.dirname(CLI);
 const staticImports = (file: string): string[] =>

@@ -10,8 +10,8 @@ import { close } from '../../src/sys/libc.js';
 import { pipeCloexec } from '../../src/sys/pipe.js';
 import { cpuPercentOver, rssKiB } from '../helpers/proc.js';
 import { waitFor, withDeadline } from '../helpers/wait.js';
-import { CLI, makeUnitDir } from './harness.js';
-import { collectLines } from './output-lines.js';
+import { CLI, makeUnitDir } from '../helpers/launcher.js';
+import { collectLines } from '../helpers/output-lines.js';
 import { requirePeers } from '../helpers/peers.js';
 import { ok } from '../helpers/sys.js';
 

@@ -7,7 +7,7 @@ import { execa, type ResultPromise } from 'execa';
 import { InheritedFds, parseListenEnv, takeInheritedFds } from '../../src/sockets/inherited.js';
 import { close } from '../../src/sys/libc.js';
 import { listOpenFds } from '../../src/sys/fds.js';
-import { buildForFixtures, fixturePath } from '../fixtures/pid1/build.js';
+import { buildForFixtures, fixturePath } from '../helpers/build-fixtures.js';
 import { freePort } from '../helpers/ports.js';
 import { waitFor } from '../helpers/wait.js';
 import { requirePeers } from '../helpers/peers.js';

@@ -4,7 +4,7 @@ import { openSync, closeSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { listOpenFds } from '../../src/sys/fds.js';
-import { buildForFixtures, fixturePath } from '../fixtures/pid1/build.js';
+import { buildForFixtures, fixturePath } from '../helpers/build-fixtures.js';
 import { ok } from '../helpers/sys.js';
 import { E } from '../../src/sys/errno.js';
 

@@ -13,7 +13,7 @@ import {
   waitpidNoHang,
   zombieChildPids,
 } from '../../src/sys/process.js';
-import { rawSpawn } from '../fixtures/pid1/raw-spawn.js';
+import { rawSpawn } from '../helpers/raw-spawn.js';
 import { waitFor } from '../helpers/wait.js';
 import { makeTmpDir } from '../helpers/tmp.js';
 import { E } from '../../src/sys/errno.js';

@@ -3,8 +3,8 @@
 import net from 'node:net';
 import path from 'node:path';
 import { startControlServer, type ControlHandler, type ControlServer, type LogLevel } from '../../src/control/server.js';
-import { makeTmpDir } from '../helpers/tmp.js';
-import { withDeadline } from '../helpers/wait.js';
+import { makeTmpDir } from './tmp.js';
+import { withDeadline } from './wait.js';
 
 export interface TestServer {
   server: ControlServer;

@@ -7,8 +7,8 @@ import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { StatusReply, UnitStatusReply } from '../../src/control/replies.js';
-import { makeTmpDir } from '../helpers/tmp.js';
-import { waitFor, withDeadline } from '../helpers/wait.js';
+import { makeTmpDir } from './tmp.js';
+import { waitFor, withDeadline } from './wait.js';
 import { collectLines } from './output-lines.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
