@@ -12,7 +12,8 @@ import { waitFor, withDeadline } from './wait.js';
 import { collectLines } from './output-lines.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const CLI = path.join(ROOT, 'dist/cmd/launcher.js');
+/** The package's bin (a CommonJS entry that sizes the threadpool, then loads dist/cmd/launcher.js). */
+export const CLI = path.join(ROOT, 'dist/cmd/launcher.cjs');
 export const FIXTURES = path.join(ROOT, 'test/fixtures');
 
 export interface CliResult {
