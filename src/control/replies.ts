@@ -78,7 +78,7 @@ export interface ReloadResult {
   readonly summary: string[];
 }
 
-/** `down`, answered before anything stops: whom to wait for, and how long. (pid and the rest: since protocol 1's first `down` with waiting.) */
+/** `down`, answered before anything stops: whom to wait for, and how long (a launcher older than these fields sends `stopping` alone). */
 export interface DownResult {
   readonly stopping: true;
   readonly pid?: number;
