@@ -1,6 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
-// Tests mirror src/; test/e2e drives the built CLI (npm test builds first).
+// Tests mirror src/ (one test file per module where it has logic of its own); test/e2e drives
+// the built CLI (npm test builds first); every shared helper is in test/helpers/.
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],

@@ -1,7 +1,9 @@
 // How client verbs reach the running launcher: resolve the control socket
 // (SPEC order) and send one request, printing progress events as they come.
 import { controlSocketPath } from '../src/control/paths.js';
-import { request } from '../src/control/client.js';
+import { callVerb } from '../src/control/client.js';
+import type { ArgsOf, EventOf, ResultOf, Verb } from '../src/control/protocol.js';
+import type { ProgressEvent } from '../src/control/replies.js';
 import { LauncherError } from '../src/errors.js';
 import { parseDuration } from '../src/units/duration.js';
 
@@ -23,22 +25,19 @@ export function silenceMs(env: NodeJS.ProcessEnv = process.env): number {
   });
 }
 
-/** Sends `verb` to the launcher named by --control / LAUNCHER_CONTROL / the default path. */
-export function call(
-  controlFlag: unknown,
-  verb: string,
-  args: Record<string, unknown> = {},
-  onEvent?: (event: Record<string, unknown>) => void,
-): Promise<Record<string, unknown>> {
+/**
+ * Sends `verb` to the launcher named by --control / LAUNCHER_CONTROL / the default path;
+ * resolves with its result, checked against the verb's shape (src/control/replies.ts).
+ */
+export function call<V extends Verb>(controlFlag: unknown, verb: V, args: ArgsOf<V>, onEvent?: (event: EventOf<V>) => void): Promise<ResultOf<V>> {
   const path = controlSocketPath({ flag: typeof controlFlag === 'string' ? controlFlag : undefined });
-  const options = { silenceMs: silenceMs(), ...(onEvent ? { onEvent: onEvent as (e: object) => void } : {}) };
-  return request(path, verb, args, options) as Promise<Record<string, unknown>>;
+  return callVerb(path, verb, args, { silenceMs: silenceMs(), ...(onEvent ? { onEvent } : {}) });
 }
 
 /** Prints a progress event's human line, if it has one. */
-export function printProgress(event: Record<string, unknown>): void {
-  if (typeof event.message === 'string') {
-    const who = typeof event.unit === 'string' ? `${event.unit}: ` : '';
+export function printProgress(event: ProgressEvent): void {
+  if (event.message !== undefined) {
+    const who = event.unit !== undefined ? `${event.unit}: ` : '';
     process.stdout.write(`${who}${event.message}\n`);
   }
 }

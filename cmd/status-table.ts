@@ -1,5 +1,5 @@
 // Renders a status reply as the table `launcher status` prints.
-import type { StatusReply } from '../src/entrypoint/status-reply.js';
+import type { StatusReply } from '../src/control/replies.js';
 
 export type { StatusReply };
 
@@ -65,7 +65,7 @@ export function formatStatusTable(reply: StatusReply, width = 160): string {
 /** "launcher 0.2.0, pid 42, up 3h 2m, upgraded 2 times (last 5m ago)": who answers, after the table. */
 export function launcherLine(reply: StatusReply, now = Date.now()): string {
   const l = reply.launcher;
-  const upgraded = l.upgrades > 0 && l.upgradedAt !== null ? `, upgraded ${l.upgrades === 1 ? 'once' : `${l.upgrades} times`} (last ${formatDuration(now - l.upgradedAt)} ago)` : '';
+  const upgraded = l.upgrades !== undefined && l.upgrades > 0 && typeof l.upgradedAt === 'number' ? `, upgraded ${l.upgrades === 1 ? 'once' : `${l.upgrades} times`} (last ${formatDuration(now - l.upgradedAt)} ago)` : '';
   return `launcher ${l.version ?? '?'}, pid ${l.pid}, up ${formatDuration(l.uptimeMs)}${upgraded}`;
 }
 

@@ -1,6 +1,7 @@
 // The one error type of the launcher: a stable `code` plus structured context.
 // Messages may change between versions; codes may not. The CLI maps codes to
 // exit codes in one place (exitCodeFor), so callers never pick exit codes.
+import { errnoName } from './sys/errno.js';
 
 /** Every code the launcher raises. Append only; never rename. */
 export type ErrorCode =
@@ -21,7 +22,11 @@ export type ErrorCode =
   | 'LAUNCHER_CONTROL_DENIED' // a control peer with the wrong uid
   | 'LAUNCHER_CONTROL_TIMEOUT' // a control request got no final reply within the client's timeout
   | 'LAUNCHER_INTERNAL' // a bug: anything not raised on purpose
-  | 'LAUNCHER_UPGRADE_FAILED'; // an in-place upgrade was refused by its check or its exec failed: nothing changed
+  | 'LAUNCHER_UPGRADE_FAILED' // an in-place upgrade was refused by its check or its exec failed: nothing changed
+  | 'LAUNCHER_UNSUPPORTED' // the native part cannot run here (not 64-bit Linux, koffi missing)
+  | 'LAUNCHER_LISTEN_FDS' // socket-launcher/service: LISTEN_* meant for this process is malformed
+  | 'LAUNCHER_NO_SOCKET' // socket-launcher/service: no inherited socket by that name
+  | 'LAUNCHER_INVALID_ARGUMENT'; // socket-launcher/service: a bad argument (a TypeError or RangeError)
 
 /** Structured context; every field optional, all JSON-serialisable. */
 export interface ErrorContext {
@@ -89,4 +94,20 @@ export function asLauncherError(e: unknown): LauncherError {
   if (e instanceof LauncherError) return e;
   const message = e instanceof Error ? e.message : String(e);
   return new LauncherError('LAUNCHER_INTERNAL', message, {}, { cause: e });
+}
+
+/**
+ * LAUNCHER_SYSCALL for a call that failed with `errno` ("bind: EADDRINUSE"), with
+ * syscall, errno and errnoName in the context. src/sys/ returns -errno; a caller to
+ * whom the failure means nothing more specific turns it into this.
+ */
+export function syscallError(syscall: string, errno: number, context: ErrorContext = {}): LauncherError {
+  const name = errnoName(errno);
+  return new LauncherError('LAUNCHER_SYSCALL', `${syscall}: ${name}`, { ...context, syscall, errno, errnoName: name });
+}
+
+/** `ret` when a src/sys/ call succeeded (>= 0); otherwise throws syscallError(syscall, -ret). */
+export function orThrow(ret: number, syscall: string, context: ErrorContext = {}): number {
+  if (ret >= 0) return ret;
+  throw syscallError(syscall, -ret, context);
 }

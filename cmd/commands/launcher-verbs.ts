@@ -5,6 +5,7 @@ import { finish } from '../exit.js';
 import { controlOption } from '../options.js';
 import { call, printProgress } from '../client.js';
 import { LauncherError } from '../../src/errors.js';
+import type { DownResult } from '../../src/control/replies.js';
 
 export const reload: CommandModule = {
   command: 'reload',
@@ -12,8 +13,7 @@ export const reload: CommandModule = {
   builder: (y) => y.option('control', controlOption),
   handler: (argv) =>
     finish(async () => {
-      const reply = await call(argv.control, 'reload', {}, printProgress);
-      const summary = (reply.summary as string[] | undefined) ?? [];
+      const { summary } = await call(argv.control, 'reload', {}, printProgress);
       process.stdout.write(summary.length ? summary.join('\n') + '\n' : 'nothing changed\n');
     }),
 };
@@ -39,11 +39,9 @@ export const down: CommandModule = {
 };
 
 /** Polls until the launcher's pid is gone; exit 1 (with what is left) when it outlives its deadline. */
-async function waitForExit(reply: Record<string, unknown>): Promise<number> {
-  const pid = typeof reply.pid === 'number' ? reply.pid : null;
-  const deadlineMs = typeof reply.deadlineMs === 'number' ? reply.deadlineMs : 30_000;
-  const waitingFor = Array.isArray(reply.waitingFor) ? reply.waitingFor.map(String) : [];
-  if (pid === null) {
+async function waitForExit(reply: DownResult): Promise<number> {
+  const { pid, deadlineMs = 30_000, waitingFor = [] } = reply;
+  if (pid === undefined) {
     // An older launcher does not say which pid to wait for.
     process.stdout.write('launcher is stopping\n');
     return 0;

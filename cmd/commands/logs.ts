@@ -4,10 +4,11 @@ import type { CommandModule } from 'yargs';
 import { finish } from '../exit.js';
 import { controlOption } from '../options.js';
 import { call } from '../client.js';
+import type { LogsEvent } from '../../src/control/replies.js';
 import { formatText, wantsColour, type LogRecord } from '../../src/entrypoint/log-record.js';
 
 /** A wire record (see src/entrypoint/log-follow.ts) back as a LogRecord for formatting. */
-function fromWire(w: Record<string, unknown>): LogRecord {
+function fromWire(w: Readonly<Record<string, unknown>>): LogRecord {
   const text = typeof w.text === 'string' ? w.text : typeof w.message === 'string' ? w.message : '';
   return {
     seq: Number(w.seq ?? 0),
@@ -41,16 +42,14 @@ export const logs: CommandModule = {
         throw new LauncherError('LAUNCHER_USAGE', `-n must be a whole number of lines, got ${String(argv.n)}`);
       }
       const style = { colour: !argv.json && wantsColour(1, process.env), priority: false, time: true };
-      const print = (event: Record<string, unknown>): void => {
-        if (typeof event.skipped === 'number') {
+      const print = (event: LogsEvent): void => {
+        if ('skipped' in event) {
           const n = event.skipped;
           const note = `… ${n} line${n === 1 ? '' : 's'} skipped (this reader was too slow)`;
           process.stdout.write((argv.json ? JSON.stringify({ skipped: n, message: note }) : note) + '\n');
           return;
         }
-        const line = event.line as Record<string, unknown> | undefined;
-        if (!line) return;
-        process.stdout.write((argv.json ? JSON.stringify(line) : formatText(fromWire(line), style)) + '\n');
+        process.stdout.write((argv.json ? JSON.stringify(event.line) : formatText(fromWire(event.line), style)) + '\n');
       };
       await call(argv.control, 'logs', { units: (argv.units as string[] | undefined) ?? [], lines, follow: Boolean(argv.f) }, print);
     }),

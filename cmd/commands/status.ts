@@ -3,7 +3,7 @@ import type { CommandModule } from 'yargs';
 import { finish } from '../exit.js';
 import { controlOption } from '../options.js';
 import { call } from '../client.js';
-import { formatStatusTable, outputWidth, type StatusReply } from '../status-table.js';
+import { formatStatusTable, outputWidth } from '../status-table.js';
 import { checkExitCode } from '../status-check.js';
 
 export const status: CommandModule = {
@@ -21,7 +21,7 @@ export const status: CommandModule = {
       .option('control', controlOption),
   handler: (argv) =>
     finish(async () => {
-      const reply = (await call(argv.control, 'status', { units: (argv.units as string[] | undefined) ?? [] })) as unknown as StatusReply;
+      const reply = await call(argv.control, 'status', { units: (argv.units as string[] | undefined) ?? [] });
       if (argv.check) return checkExitCode(reply);
       if (argv.json) process.stdout.write(JSON.stringify(reply, null, 2) + '\n');
       else process.stdout.write(formatStatusTable(reply, outputWidth()));

@@ -3,14 +3,10 @@ import type { CommandModule } from 'yargs';
 import { finish } from '../exit.js';
 import { controlOption } from '../options.js';
 import { call, printProgress } from '../client.js';
-
-interface RestartOutcome {
-  unit: string;
-  instances: { index: number; oldPid: number | null; newPid: number; readyMs: number; drainMs: number }[];
-}
+import type { RestartReport } from '../../src/control/replies.js';
 
 /** "web: 1234 → 5678, ready in 120 ms, drained in 30 ms" for each instance swapped. */
-export function describeRestart(outcome: RestartOutcome): string[] {
+export function describeRestart(outcome: RestartReport): string[] {
   return outcome.instances.map((i) => {
     const which = outcome.instances.length > 1 ? `[${i.index}]` : '';
     return `${outcome.unit}${which}: ${i.oldPid ?? '-'} → ${i.newPid}, ready in ${Math.round(i.readyMs)} ms, drained in ${Math.round(i.drainMs)} ms`;
@@ -27,11 +23,13 @@ function unitVerb(verb: 'start' | 'stop' | 'restart', describe: string): Command
         .option('control', controlOption),
     handler: (argv) =>
       finish(async () => {
-        const reply = await call(argv.control, verb, { units: argv.units as string[] }, printProgress);
-        const results = (reply.units as { unit: string; report?: RestartOutcome; state?: string }[] | undefined) ?? [];
-        for (const r of results) {
-          if (r.report) for (const line of describeRestart(r.report)) process.stdout.write(line + '\n');
-          else process.stdout.write(`${r.unit}: ${r.state ?? 'done'}\n`);
+        const units = argv.units as string[];
+        if (verb === 'restart') {
+          const reply = await call(argv.control, verb, { units }, printProgress);
+          for (const r of reply.units) for (const line of describeRestart(r.report)) process.stdout.write(line + '\n');
+        } else {
+          const reply = await call(argv.control, verb, { units }, printProgress);
+          for (const r of reply.units) process.stdout.write(`${r.unit}: ${r.state}\n`);
         }
       }),
   };

@@ -4,7 +4,8 @@
 import net from 'node:net';
 import { LauncherError, asLauncherError, type ErrorCode } from '../errors.js';
 import { LineSplitter } from './lines.js';
-import { encodeRequest, parseReply, parseRequest, type Reply } from './protocol.js';
+import { encodeRequest, parseReply, parseRequest, type ArgsOf, type Reply, type Verb } from './protocol.js';
+import { checkEvent, checkResult, type EventOf, type ResultOf } from './replies.js';
 
 /** Replies can be large (status of many units); this only guards against a runaway peer. */
 const MAX_REPLY_LINE_BYTES = 64 * 1024 * 1024;
@@ -147,4 +148,23 @@ export function request(path: string, verb: string, args: object = {}, opts: Req
       }) });
     });
   });
+}
+
+/** RequestOptions with events of verb V. */
+export interface VerbOptions<V extends Verb> extends Omit<RequestOptions, 'onEvent'> {
+  onEvent?: (event: EventOf<V>) => void;
+}
+
+/**
+ * request() for one verb, typed: resolves with `verb`'s result and streams its events,
+ * each checked against its shape in replies.ts first (LAUNCHER_CONTROL_PROTOCOL naming
+ * the field when the launcher sent another). What the CLI uses.
+ */
+export async function callVerb<V extends Verb>(path: string, verb: V, args: ArgsOf<V>, opts: VerbOptions<V> = {}): Promise<ResultOf<V>> {
+  const { onEvent, ...rest } = opts;
+  const result = await request(path, verb, args, {
+    ...rest,
+    ...(onEvent ? { onEvent: (event: object) => onEvent(checkEvent(verb, event)) } : {}),
+  });
+  return checkResult(verb, result);
 }

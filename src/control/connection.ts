@@ -8,6 +8,7 @@ import { LineSplitter } from './lines.js';
 import {
   MAX_LINE_BYTES, PROTOCOL_VERSION, encodeError, encodeEvent, encodeResult, parseRequest, requestIdOf, type Request,
 } from './protocol.js';
+import type { PingResult } from './replies.js';
 
 /** How long a connection the server ends may take to close before it is destroyed. */
 const DESTROY_AFTER_END_MS = 1000;
@@ -23,7 +24,7 @@ export interface ConnectionOptions {
   socket: net.Socket;
   uid: number;
   pid: number;
-  handler: ControlHandler;
+  handler: ControlHandler<object>;
   log: ControlLog;
 }
 
@@ -133,7 +134,7 @@ export class ControlConnection {
     let reply: string;
     try {
       const result = request.verb === 'ping'
-        ? { pong: true, pid: process.pid, protocol: PROTOCOL_VERSION }
+        ? ({ pong: true, pid: process.pid, protocol: PROTOCOL_VERSION } satisfies PingResult)
         : await this.opts.handler(request, {
           uid: this.opts.uid,
           pid: this.opts.pid,

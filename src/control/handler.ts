@@ -1,6 +1,7 @@
 // The contract between the control server and whatever answers requests (the
 // entrypoint wires the supervisor in): types only, so both sides import it freely.
 import type { Request } from './protocol.js';
+import type { ControlResult } from './replies.js';
 
 /** Log levels the control server reports at. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -30,7 +31,8 @@ export interface HandlerContext {
 
 /**
  * Answers one validated request (never `ping`: the server answers that itself).
- * Resolve with the result object; throw a LauncherError for an error reply (any
- * other throw becomes LAUNCHER_INTERNAL and is logged as a bug).
+ * Resolve with the verb's result (replies.ts); throw a LauncherError for an error
+ * reply (any other throw becomes LAUNCHER_INTERNAL and is logged as a bug). The
+ * server itself only carries the result, so a test may give it any object (R).
  */
-export type ControlHandler = (req: Request, ctx: HandlerContext) => Promise<object>;
+export type ControlHandler<R extends object = ControlResult> = (req: Request, ctx: HandlerContext) => Promise<R>;

@@ -3,9 +3,10 @@
 // accept connections itself and read each peer's SO_PEERCRED before serving it.
 import { chmodSync, lstatSync, mkdirSync, unlinkSync, type Stats } from 'node:fs';
 import path from 'node:path';
-import { LauncherError, isLauncherError } from '../errors.js';
-import { close, E, sysError } from '../sys/libc.js';
-import { probeUnixSocket, removeSocketFile } from '../sockets/unix-file.js';
+import { LauncherError, orThrow, syscallError } from '../errors.js';
+import { asBindError } from '../sockets/bind-error.js';
+import { clearSocketPath, removeSocketFile } from '../sockets/unix-file.js';
+import { close } from '../sys/libc.js';
 import { AF_UNIX, UNIX_PATH_MAX } from '../sys/sockaddr.js';
 import { bind, listen, socket, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_STREAM } from '../sys/socket.js';
 
@@ -22,15 +23,6 @@ export interface ControlListener {
   readonly ino: number;
 }
 
-function lstatOrUndefined(file: string): Stats | undefined {
-  try {
-    return lstatSync(file);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-}
-
 /**
  * Creates the socket's folder with mode 0700 (parents too). It must be a real
  * folder owned by this uid (a stray mode from an earlier run is repaired to
@@ -44,7 +36,7 @@ export function preparePrivateFolder(folder: string): void {
     stats = lstatSync(folder);
     if (stats.isDirectory() && stats.uid === process.geteuid?.() && (stats.mode & 0o777) !== 0o700) chmodSync(folder, 0o700);
   } catch (error) {
-    throw bindFailure(folder, `cannot prepare the control socket folder ${folder}`, error);
+    throw asBindError(`cannot prepare the control socket folder ${folder}`, error, { address: folder });
   }
   const ours = stats.uid === process.geteuid?.();
   const rootOnly = stats.uid === 0 && (stats.mode & 0o022) === 0;
@@ -57,38 +49,22 @@ export function preparePrivateFolder(folder: string): void {
   }
 }
 
-/** A LAUNCHER_BIND error for a failed fs or libc call on the control socket's path. */
-function bindFailure(address: string, what: string, error: unknown): LauncherError {
-  if (isLauncherError(error)) {
-    if (error.code !== 'LAUNCHER_SYSCALL') return error;
-    return new LauncherError('LAUNCHER_BIND', `${what}: ${String(error.context.errnoName)}`, { ...error.context, address }, { cause: error });
-  }
-  const code = (error as NodeJS.ErrnoException).code ?? 'EIO';
-  return new LauncherError('LAUNCHER_BIND', `${what}: ${code}`, { address, syscall: (error as NodeJS.ErrnoException).syscall, errnoName: code }, { cause: error });
-}
 
 /**
- * Ensures nothing live owns `file`: a socket a live launcher answers on throws
- * LAUNCHER_ALREADY_RUNNING; a stale one (connect → ECONNREFUSED) is unlinked; a
- * file that is not a socket throws LAUNCHER_BIND rather than being deleted.
+ * Ensures nothing live owns `file` (the one stale-socket policy, clearSocketPath): a
+ * socket a live launcher answers on throws LAUNCHER_ALREADY_RUNNING; a stale one is
+ * unlinked; a file that is not a socket throws LAUNCHER_BIND rather than being deleted.
  */
 export function clearStaleSocket(file: string): void {
-  const stats = lstatOrUndefined(file);
-  if (!stats) return;
-  if (!stats.isSocket()) {
+  const found = clearSocketPath(file);
+  if (found.kind === 'not-socket') {
     throw new LauncherError('LAUNCHER_BIND', `${file} exists and is not a socket; remove it or pick another --control path`, { address: file });
   }
-  const liveness = probeUnixSocket(file);
   // A live listener (even one whose backlog is full) is a live launcher.
-  if (liveness === 'live') {
+  if (found.kind === 'live') {
     throw new LauncherError('LAUNCHER_ALREADY_RUNNING', `another launcher is already listening on ${file}`, { address: file });
   }
-  if (liveness === 'stale') {
-    unlinkSync(file);
-    return;
-  }
-  if (liveness.errno === E.ENOENT) return;
-  throw sysError('connect', liveness.errno, { address: file }, 'LAUNCHER_BIND');
+  if (found.kind === 'failed') throw syscallError(found.syscall, found.errno, { address: file });
 }
 
 /**
@@ -108,17 +84,17 @@ export function openControlListener(file: string): ControlListener {
   let bound = false;
   try {
     clearStaleSocket(absolute);
-    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, { address: absolute });
-    bind(fd, { family: 'unix', path: absolute }, { address: absolute });
+    fd = orThrow(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0), 'socket', { address: absolute });
+    orThrow(bind(fd, { family: 'unix', path: absolute }), 'bind', { address: absolute });
     bound = true;
     chmodSync(absolute, 0o600);
-    listen(fd, CONTROL_BACKLOG, { address: absolute });
+    orThrow(listen(fd, CONTROL_BACKLOG), 'listen', { address: absolute });
     const stats = lstatSync(absolute);
     return { fd, path: absolute, dev: stats.dev, ino: stats.ino };
   } catch (error) {
     if (fd >= 0) close(fd);
     if (bound) unlinkQuietly(absolute);
-    throw bindFailure(absolute, `cannot listen on the control socket ${absolute}`, error);
+    throw asBindError(`cannot listen on the control socket ${absolute}`, error, { address: absolute });
   }
 }
 

@@ -21,7 +21,9 @@
 // Unknown keys, wrong types, unknown verbs, unit names that do not match
 // [A-Za-z0-9][A-Za-z0-9_.@-]* (so no "/" and no ".."), or "v" other than 1 are
 // LAUNCHER_CONTROL_PROTOCOL errors; the server replies with one and closes.
+// What each verb answers (its result and events) is in replies.ts.
 import { LauncherError, type ErrorCode, type ErrorContext } from '../errors.js';
+import { describeValue } from '../units/describe.js';
 import { UNIT_NAME_RULE, isUnitName } from '../units/schema.js';
 
 /** The only protocol version this launcher speaks. */
@@ -29,8 +31,6 @@ export const PROTOCOL_VERSION = 1;
 
 /** Longest accepted request line in bytes, without its newline (64 KiB). */
 export const MAX_LINE_BYTES = 64 * 1024;
-
-/** Longest unit name, as for unit files. */
 
 export const VERBS = ['ping', 'status', 'start', 'stop', 'restart', 'reload', 'down', 'logs', 'upgrade'] as const;
 
@@ -51,6 +51,14 @@ export type Request =
       readonly verb: 'logs';
       readonly args: { readonly units: readonly string[]; readonly lines: number; readonly follow: boolean };
     };
+
+/** The request of verb V (a union member may serve several verbs: ping, reload, down). */
+export type RequestOf<V extends Verb> = Request extends infer R ? (R extends { readonly verb: infer W } ? (V extends W ? R : never) : never) : never;
+
+/** What a client passes as args for verb V (parseRequest fills in what it leaves out). */
+export type ArgsOf<V extends Verb> = Partial<RequestOf<V>['args']>;
+
+export type { ResultOf, EventOf, ControlResult, StatusReply } from './replies.js';
 
 /** The error object of an error reply (LauncherError.toJSON() shape). */
 export interface WireError {
@@ -74,11 +82,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 }
 
 function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? value.slice(0, 60) + '…' : value);
-  if (typeof value === 'object') return 'an object';
-  return `${typeof value} ${String(value)}`;
+  return describeValue(value, 'json');
 }
 
 function isRequestId(value: unknown): value is number {

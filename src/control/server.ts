@@ -22,7 +22,8 @@ const DENIED_LINGER_MS = 1000;
 export interface ControlServerOptions {
   /** The socket file; its folder is created 0700, the socket is 0600. */
   path: string;
-  handler: ControlHandler;
+  /** Any object is carried as the result; the launcher's own handler is a ControlHandler, typed per verb. */
+  handler: ControlHandler<object>;
   log: ControlLog;
   /** A listening socket carried across an in-place upgrade: served as is, not bound again. */
   listener?: ControlListener;
@@ -104,12 +105,10 @@ class Server implements ControlServer {
   }
 
   private serve(fd: number): void {
-    let peer: { pid: number; uid: number };
-    try {
-      peer = peerCredentials(fd);
-    } catch (error) {
+    const peer = peerCredentials(fd);
+    if (typeof peer === 'number') {
       close(fd);
-      this.opts.log('warn', `control connection without credentials (${(error as Error).message}), ignoring`);
+      this.opts.log('warn', `control connection without credentials (getsockopt(SO_PEERCRED): ${errnoName(-peer)}), ignoring`);
       return;
     }
     if (peer.uid !== 0 && peer.uid !== this.ownUid) {

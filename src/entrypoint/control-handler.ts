@@ -2,6 +2,7 @@
 import { LauncherError } from '../errors.js';
 import { loadUnitDir } from '../units/index.js';
 import type { ControlHandler } from '../control/handler.js';
+import type { DownResult, LogsResult, ReloadResult } from '../control/replies.js';
 import type { Launcher } from './launcher.js';
 import { applyReload } from './reload.js';
 import { serveLogs } from './log-follow.js';
@@ -33,7 +34,7 @@ export interface HandlerHooks {
  * Re-reads the unit directory, validated whole, and applies the difference, after any
  * reload already queued (the verb and SIGHUP share one queue). Refused during an upgrade.
  */
-export function reloadUnits(launcher: Launcher, ops: Operations, progress: (message: string) => void): Promise<{ summary: string[] }> {
+export function reloadUnits(launcher: Launcher, ops: Operations, progress: (message: string) => void): Promise<ReloadResult> {
   if (ops.upgrading) return Promise.reject(new LauncherError('LAUNCHER_BUSY', 'cannot reload while an upgrade is under way'));
   ops.reloads += 1;
   const run = ops.reloadLock.then(() => reloadNow(launcher, progress)).finally(() => (ops.reloads -= 1));
@@ -41,7 +42,7 @@ export function reloadUnits(launcher: Launcher, ops: Operations, progress: (mess
   return run;
 }
 
-async function reloadNow(launcher: Launcher, progress: (message: string) => void): Promise<{ summary: string[] }> {
+async function reloadNow(launcher: Launcher, progress: (message: string) => void): Promise<ReloadResult> {
   if (launcher.unitsDir === null) {
     throw new LauncherError('LAUNCHER_USAGE', 'this launcher runs an ad-hoc unit (`launcher run`); there is no directory to reload');
   }
@@ -67,7 +68,7 @@ const DOWN_MARGIN_MS = 5000;
  * gone), the processes it is about to stop, and how long that may take: every service gets its
  * stop_timeout (in parallel), then orphans get the largest one again (see drain.ts), plus a margin.
  */
-export function downReply(launcher: Launcher): { stopping: true; pid: number; waitingFor: string[]; deadlineMs: number } {
+export function downReply(launcher: Launcher): Required<DownResult> {
   const largest = launcher.largestStopTimeoutMs();
   const waitingFor = launcher.status().units.flatMap((u) => u.pids.map((pid) => `${u.name}[${pid}]`));
   return { stopping: true, pid: process.pid, waitingFor, deadlineMs: 2 * largest + DOWN_MARGIN_MS };
@@ -103,7 +104,8 @@ export function controlHandler(launcher: Launcher, hooks: HandlerHooks): Control
       case 'logs': {
         // A unit removed by a reload keeps its lines; a name never seen is an error.
         for (const unit of names) if (!launcher.has(unit) && !launcher.logger.memory.has(unit)) launcher.get(unit);
-        return serveLogs(launcher.logger.memory, req.args as { units: string[]; lines: number; follow: boolean }, ctx, hooks.stopping);
+        // serveLogs (the log pipeline's) resolves with { lines, skipped }: the LogsResult.
+        return (await serveLogs(launcher.logger.memory, req.args, ctx, hooks.stopping)) as LogsResult;
       }
       case 'down':
         setImmediate(() => hooks.shutdown());

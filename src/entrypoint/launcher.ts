@@ -25,7 +25,7 @@ import { createConnectionEnv, createSupervisorEnv } from './supervisor-env.js';
 import { UnitFdStores } from './fd-stores.js';
 import { buildStatusReply } from './status.js';
 import type { Logger } from './log.js';
-import type { StatusReply } from './status-reply.js';
+import type { StatusReply } from '../control/replies.js';
 import type { ExitStatus } from '../supervisor/contract.js';
 
 /** What the launcher holds for one unit. */

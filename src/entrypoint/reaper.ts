@@ -5,6 +5,8 @@
 // reaper lists zombie children from /proc, skips every pid the owner claims, and
 // reaps the rest one pid at a time with waitpid(pid, WNOHANG).
 import { waitpidNoHang, zombieChildPids, type WaitResult } from '../sys/process.js';
+import { errnoName } from '../sys/errno.js';
+import { describeExit } from '../supervisor/policy.js';
 
 export interface ReaperOptions {
   /**
@@ -104,7 +106,7 @@ export class Reaper {
       if (result) {
         count++;
         this.firstSeen.delete(pid);
-        if (!this.onReaped(result)) this.log(`reaped orphan ${pid} (${describe(result)})`);
+        if (!this.onReaped(result)) this.log(`reaped orphan ${pid} (${describeExit(result)})`);
       }
     }
     this.reapedCount += count;
@@ -112,15 +114,10 @@ export class Reaper {
   }
 
   private reapOne(pid: number): WaitResult | null {
-    try {
-      return waitpidNoHang(pid);
-    } catch (error) {
-      this.log(`reaper: waitpid(${pid}) failed: ${String(error)}, ignoring`);
-      return null;
-    }
+    const result = waitpidNoHang(pid);
+    if (typeof result !== 'number') return result;
+    this.log(`reaper: waitpid(${pid}) failed: ${errnoName(-result)}, ignoring`);
+    return null;
   }
 }
 
-function describe(result: WaitResult): string {
-  return result.signal ? `killed by ${result.signal}` : `exit ${result.code}`;
-}

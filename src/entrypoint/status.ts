@@ -2,7 +2,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Launcher, UnitRuntime } from './launcher.js';
 import { isPerConnection } from '../supervisor/index.js';
-import type { StatusReply, UnitStatusReply } from './status-reply.js';
+import type { StatusReply, UnitStatusReply } from '../control/replies.js';
 import { launcherVersion } from '../version.js';
 
 function unitReply(runtime: UnitRuntime, now: number): UnitStatusReply {

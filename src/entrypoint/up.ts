@@ -6,7 +6,7 @@
 // its state on an fd, and takes its sockets and services over instead.
 import { mkdirSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
-import { LauncherError, asLauncherError } from '../errors.js';
+import { LauncherError, asLauncherError, syscallError } from '../errors.js';
 import { adHocUnit, loadUnitDir } from '../units/index.js';
 import { formatUnitError } from '../units/format.js';
 import type { Unit } from '../units/types.js';
@@ -17,6 +17,7 @@ import { getpid, setChildSubreaper } from '../sys/process.js';
 import { stopFdWatcher } from '../sys/poll.js';
 import { Reaper } from './reaper.js';
 import { AdoptedChildren } from './adopted.js';
+import { EXIT_CANNOT_EXECUTE, EXIT_NOT_FOUND } from '../supervisor/exec-shim.js';
 import { DEFAULT_LOG_LINES } from './log-memory.js';
 import { createLogger, type LogFormat, type Logger } from './log.js';
 import { Launcher, exitCodeOf } from './launcher.js';
@@ -125,7 +126,7 @@ export async function runAdHoc(options: RunOptions): Promise<number> {
   } catch (error) {
     const code = commandNotRunnable(error);
     if (code === null) throw error;
-    process.stderr.write(`launcher: ${options.exec[0]}: ${code === 127 ? 'command not found' : 'permission denied'}\n`);
+    process.stderr.write(`launcher: ${options.exec[0]}: ${code === EXIT_NOT_FOUND ? 'command not found' : 'permission denied'}\n`);
     return code;
   }
   const once: Unit = { ...unit, service: { ...unit.service, restart: 'no' } };
@@ -140,11 +141,11 @@ export function reloadRefused(thrown: unknown): string[] {
   return [`reload refused, nothing changed: ${error.message}`, ...formatUnitError(error).map((line) => `  ${line}`)];
 }
 
-/** 127 or 126 when the only problem is CMD itself (missing / not executable), else null. */
-function commandNotRunnable(error: unknown): 126 | 127 | null {
+/** 127 or 126 when the only problem is CMD itself (missing / not executable: context.executable), else null. */
+function commandNotRunnable(error: unknown): number | null {
   const errors = error instanceof LauncherError ? (error.context.errors ?? [error]) : [];
   if (errors.length === 0 || !errors.every((e) => e.context.key === 'CMD')) return null;
-  return errors.some((e) => /not executable|permission/i.test(e.message)) ? 126 : 127;
+  return errors.some((e) => e.context.executable === 'not-executable') ? EXIT_CANNOT_EXECUTE : EXIT_NOT_FOUND;
 }
 
 /**
@@ -267,13 +268,11 @@ async function serve(origin: Origin, options: ServeOptions): Promise<number> {
   const inherited = 'inherited' in origin ? origin.inherited : undefined;
   inherited?.warnings.forEach((w) => logger.event('warn', w));
   // Every fd this process was given (or carried across an upgrade) stays out of services unless passed on purpose.
-  markStrayFdsCloexec(new Set());
+  const stray = markStrayFdsCloexec(new Set());
+  if (typeof stray === 'number') throw syscallError('readdir', -stray, { path: '/proc/self/fd' });
   if (getpid() !== 1) {
-    try {
-      setChildSubreaper();
-    } catch (error) {
-      logger.event('warn', `cannot become a child subreaper (${asLauncherError(error).message}), orphans go to init`);
-    }
+    const subreaper = setChildSubreaper();
+    if (subreaper < 0) logger.event('warn', `cannot become a child subreaper (${syscallError('prctl(PR_SET_CHILD_SUBREAPER)', -subreaper).message}), orphans go to init`);
   }
   const ownPids = new Set<number>();
   const adopted = new AdoptedChildren();

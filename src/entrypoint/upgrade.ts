@@ -8,7 +8,7 @@
 // (systemd's daemon-reexec and einhorn's --upgrade-check do the same.)
 import { writeSync } from 'node:fs';
 import { execa } from 'execa';
-import { LauncherError, asLauncherError } from '../errors.js';
+import { LauncherError, syscallError } from '../errors.js';
 import { close, getFdFlags, setCloexec, FD_CLOEXEC } from '../sys/libc.js';
 import { execve, memfdCreate } from '../sys/reexec.js';
 import { isFdOpen } from '../sys/fds.js';
@@ -34,6 +34,7 @@ export function captureState(launcher: Launcher, control: ControlListener | null
 /** `text` in a fresh memfd (close-on-exec), read back from its start by the next process. */
 function stateMemfd(text: string): number {
   const fd = memfdCreate('launcher-state');
+  if (fd < 0) throw new LauncherError('LAUNCHER_UPGRADE_FAILED', `upgrade refused, nothing changed: ${syscallError('memfd_create', -fd).message}`);
   const data = Buffer.from(text);
   for (let off = 0; off < data.length; ) off += writeSync(fd, data, off, data.length - off);
   return fd;
@@ -83,23 +84,23 @@ export function execWithState(state: LauncherState): never {
   // stdin/stdout/stderr too (Node marks them close-on-exec at start), where they are open at all.
   const keep = [...[0, 1, 2].filter(isFdOpen), fd, ...stateFds(state)];
   const restore: number[] = [];
-  let errno = 0;
-  try {
-    for (const k of keep) {
-      if ((getFdFlags(k) & FD_CLOEXEC) === 0) continue;
-      setCloexec(k, false);
-      restore.push(k);
-    }
-    const { file, args } = ownCommand();
-    const env: Record<string, string | undefined> = { ...process.env, [STATE_FD_ENV]: String(fd) };
-    delete env[CHECK_FD_ENV];
-    errno = -execve(file, [file, ...args], env);
-  } catch (error) {
+  const undo = (): void => {
     for (const k of restore) setCloexec(k, true);
     close(fd);
-    throw new LauncherError('LAUNCHER_UPGRADE_FAILED', `upgrade refused, nothing changed: ${asLauncherError(error).message}`);
+  };
+  for (const k of keep) {
+    const flags = getFdFlags(k);
+    const cleared = flags < 0 ? flags : (flags & FD_CLOEXEC) === 0 ? 0 : setCloexec(k, false);
+    if (cleared < 0) {
+      undo();
+      throw new LauncherError('LAUNCHER_UPGRADE_FAILED', `upgrade refused, nothing changed: ${syscallError('fcntl', -cleared, { fd: k }).message} on fd ${k}`);
+    }
+    if ((flags & FD_CLOEXEC) !== 0) restore.push(k);
   }
-  for (const k of restore) setCloexec(k, true);
-  close(fd);
-  throw new LauncherError('LAUNCHER_UPGRADE_FAILED', `upgrade failed, nothing changed: execve ${process.execPath}: errno ${errno}`, { errno });
+  const { file, args } = ownCommand();
+  const env: Record<string, string | undefined> = { ...process.env, [STATE_FD_ENV]: String(fd) };
+  delete env[CHECK_FD_ENV];
+  const failed = execve(file, [file, ...args], env);
+  undo();
+  throw new LauncherError('LAUNCHER_UPGRADE_FAILED', `upgrade failed, nothing changed: ${syscallError('execve', -failed, { path: file }).message}`, { path: file });
 }

@@ -1,9 +1,10 @@
 // The fd store for Node services: hand the launcher (or systemd) an fd to keep
 // across this process's restart with store(), get it back at the next start
 // with stored(). Protocol: FDSTORE=1 + FDNAME= with SCM_RIGHTS on NOTIFY_SOCKET.
-// koffi (for SCM_RIGHTS) is loaded only when store() is first called.
 import { listeners, type Listener } from './listeners.js';
+import { sendDatagram } from '../sys/dgram.js';
 import { send } from './notify.js';
+import { checkDelivered, invalidArgument } from './errors.js';
 import { fdOfTcpSocket, type TcpEnds } from './socket-fd.js';
 
 /** What store() accepts: an fd number, an object with one (`{ fd }`), or a connected net.Socket (TCP). */
@@ -13,7 +14,7 @@ function fdOf(target: Storable): number {
   if (typeof target === 'number') return target;
   if ('fd' in target && typeof target.fd === 'number') return target.fd;
   const fd = fdOfTcpSocket(target as TcpEnds);
-  if (fd === undefined) throw new TypeError('store(): no fd found for this socket (only connected TCP sockets, fd numbers or { fd } objects can be stored)');
+  if (fd === undefined) throw invalidArgument(TypeError, 'store(): no fd found for this socket (only connected TCP sockets, fd numbers or { fd } objects can be stored)');
   return fd;
 }
 
@@ -27,13 +28,12 @@ function fdOf(target: Storable): number {
  */
 export async function store(name: string, target: Storable, env: NodeJS.ProcessEnv = process.env): Promise<boolean> {
   if (!/^[\x20-\x7e]{1,255}$/.test(name) || name.includes(':')) {
-    throw new TypeError(`store(): the fd name ${JSON.stringify(name)} must be 1-255 printable ASCII characters without ":"`);
+    throw invalidArgument(TypeError, `store(): the fd name ${JSON.stringify(name)} must be 1-255 printable ASCII characters without ":"`);
   }
   const fd = fdOf(target);
   const address = env.NOTIFY_SOCKET;
   if (!address) return false;
-  const { sendDatagram } = await import('../sys/dgram.js');
-  sendDatagram(address, Buffer.from(`FDSTORE=1\nFDNAME=${name}\n`), { fds: [fd] });
+  checkDelivered(sendDatagram(address, Buffer.from(`FDSTORE=1\nFDNAME=${name}\n`), { fds: [fd] }), address);
   return true;
 }
 

@@ -6,3 +6,4 @@ export { watchdogInterval } from './watchdog.js';
 export { store, stored, unstore, type Storable } from './fd-store.js';
 /** sd_notify helpers: notify.ready(), notify.status(text), notify.send({...}), ... */
 export * as notify from './notify.js';
+export type { InvalidArgumentError } from './errors.js';

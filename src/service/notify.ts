@@ -3,10 +3,11 @@
 // Without NOTIFY_SOCKET every call is a harmless no-op returning false, so
 // the same service also runs on its own.
 import { sendDatagram } from '../sys/dgram.js';
-import { isLauncherError } from '../errors.js';
+import { checkDelivered, invalidArgument } from './errors.js';
+import { E } from '../sys/errno.js';
 
-/** errnos that mean the supervisor is gone (its socket file or its listener): nothing to tell. */
-const SUPERVISOR_GONE = new Set(['ENOENT', 'ECONNREFUSED']);
+/** errnos that mean the supervisor is gone (its socket file, or its listener): nothing to tell. */
+const SUPERVISOR_GONE: ReadonlySet<number> = new Set([E.ENOENT, E.ECONNREFUSED]);
 
 /**
  * Sends `fields` as newline-separated KEY=VALUE lines in one datagram.
@@ -22,16 +23,13 @@ export function send(fields: Record<string, string>, env: NodeJS.ProcessEnv = pr
   const address = env.NOTIFY_SOCKET;
   if (!address) return false;
   const lines = Object.entries(fields).map(([key, value]) => {
-    if (key === '' || /[=\n\0]/.test(key)) throw new TypeError(`sd_notify key ${JSON.stringify(key)} is not a valid name`);
-    if (/[\n\0]/.test(value)) throw new TypeError(`sd_notify ${key}= value must not hold a newline or NUL byte`);
+    if (key === '' || /[=\n\0]/.test(key)) throw invalidArgument(TypeError, `sd_notify key ${JSON.stringify(key)} is not a valid name`);
+    if (/[\n\0]/.test(value)) throw invalidArgument(TypeError, `sd_notify ${key}= value must not hold a newline or NUL byte`);
     return `${key}=${value}`;
   });
-  try {
-    sendDatagram(address, Buffer.from(lines.join('\n') + '\n'));
-  } catch (error) {
-    if (isLauncherError(error) && SUPERVISOR_GONE.has(String(error.context.errnoName))) return false;
-    throw error;
-  }
+  const ret = sendDatagram(address, Buffer.from(lines.join('\n') + '\n'));
+  if (SUPERVISOR_GONE.has(-ret)) return false;
+  checkDelivered(ret, address);
   return true;
 }
 
@@ -66,12 +64,12 @@ export function watchdog(): boolean {
 
 /** EXTEND_TIMEOUT_USEC: ask for `ms` more milliseconds from now before a start/stop timeout. */
 export function extendTimeout(ms: number): boolean {
-  if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`extendTimeout(ms) needs a non-negative number, got ${ms}`);
+  if (!Number.isFinite(ms) || ms < 0) throw invalidArgument(RangeError, `extendTimeout(ms) needs a non-negative number, got ${ms}`);
   return send({ EXTEND_TIMEOUT_USEC: String(Math.round(ms * 1000)) });
 }
 
 /** MAINPID=pid: another process (e.g. one this service forked) is now the main one. */
 export function mainpid(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) throw new RangeError(`mainpid(pid) needs a positive integer, got ${pid}`);
+  if (!Number.isInteger(pid) || pid <= 0) throw invalidArgument(RangeError, `mainpid(pid) needs a positive integer, got ${pid}`);
   return send({ MAINPID: String(pid) });
 }

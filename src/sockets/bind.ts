@@ -3,26 +3,14 @@
 import { rmSync } from 'node:fs';
 import { isLauncherError } from '../errors.js';
 import { E, close, setCloexec } from '../sys/libc.js';
-import {
-  SOCK_CLOEXEC,
-  SOCK_DGRAM,
-  SOCK_SEQPACKET,
-  SOCK_STREAM,
-  SOL_SOCKET,
-  SO_DOMAIN,
-  SO_TYPE,
-  bind,
-  getsockname,
-  getsockoptInt,
-  socket,
-} from '../sys/socket.js';
+import { SOCK_CLOEXEC, SOCK_DGRAM, SOCK_SEQPACKET, SOCK_STREAM, SOL_SOCKET, SO_TYPE, bind, getsockname, getsockoptInt, socket } from '../sys/socket.js';
 import { AF_INET, AF_INET6, AF_UNIX, type SockAddr } from '../sys/sockaddr.js';
 import type { InheritedFds } from './inherited.js';
 import type { SocketSpec, SocketType, Unit } from '../units/types.js';
 import { asBindFailure, bindFailure, syscallFailure } from './bind-error.js';
 import type { BoundSocket, CreatedSocketFile } from './bound-socket.js';
 import { socketKey } from './key.js';
-import { applyListenerOptions, applyPreBindOptions, applyStartOptions } from './options.js';
+import { applyListenerOptions, applyPreBindOptions, applyStartOptions, socketDomain } from './options.js';
 import { applySocketFileAccess, clearStaleSocketFile, recordSocketFile, removeSocketFile, unixBindHint } from './unix-file.js';
 
 export type { BoundSocket } from './bound-socket.js';
@@ -71,16 +59,14 @@ const NO_IPV6 = new Set([E.EAFNOSUPPORT, E.EADDRNOTAVAIL, E.EPROTONOSUPPORT]);
 /** socket + options + bind + listen for one plan; the fd is closed on any failure. */
 function createAndBind(unit: string, spec: SocketSpec, plan: Plan): number {
   const fd = socket(plan.domain, SOCK_TYPES[spec.type] | SOCK_CLOEXEC);
+  if (fd < 0) throw syscallFailure(unit, spec, 'socket', -fd);
   let boundFile: string | undefined;
   try {
     applyPreBindOptions(fd, plan.domain, spec);
-    try {
-      bind(fd, plan.address);
-    } catch (error) {
-      const errno = isLauncherError(error) ? error.context.errno : undefined;
-      if (typeof errno !== 'number') throw error;
-      const hint = plan.address.family === 'unix' ? unixBindHint(plan.address.path, errno) : '';
-      throw syscallFailure(unit, spec, 'bind', errno, hint);
+    const bound = bind(fd, plan.address);
+    if (bound < 0) {
+      const hint = plan.address.family === 'unix' ? unixBindHint(plan.address.path, -bound) : '';
+      throw syscallFailure(unit, spec, 'bind', -bound, hint);
     }
     if (plan.address.family === 'unix') boundFile = plan.address.path;
     applyStartOptions(fd, spec);
@@ -114,13 +100,15 @@ function takeInherited(unit: string, spec: SocketSpec, name: string, inherited: 
   }
   try {
     const actual = getsockoptInt(fd, SOL_SOCKET, SO_TYPE);
+    if (actual < 0) throw syscallFailure(unit, spec, 'getsockopt(SO_TYPE)', -actual);
     const expected = SOCK_TYPES[spec.type];
     if (actual !== expected) {
       const actualName = Object.entries(SOCK_TYPES).find(([, v]) => v === actual)?.[0] ?? `type ${actual}`;
       throw bindFailure(unit, spec, `the inherited socket is ${actualName}, the unit says ${spec.type}`, { fd });
     }
-    setCloexec(fd, true);
-    applyListenerOptions(fd, getsockoptInt(fd, SOL_SOCKET, SO_DOMAIN), spec);
+    const cloexec = setCloexec(fd, true);
+    if (cloexec < 0) throw syscallFailure(unit, spec, 'fcntl(F_SETFD)', -cloexec);
+    applyListenerOptions(fd, socketDomain(fd), spec);
     applyStartOptions(fd, spec);
     return fd;
   } catch (error) {
@@ -146,8 +134,9 @@ export function bindSocket(unit: string, spec: SocketSpec, opts: BindOptions = {
     const taken = listen.kind === 'fd' ? undefined : opts.takeOver?.(spec);
     if (taken !== undefined) {
       fd = taken;
-      setCloexec(fd, true);
-      applyListenerOptions(fd, getsockoptInt(fd, SOL_SOCKET, SO_DOMAIN), spec);
+      const cloexec = setCloexec(fd, true);
+      if (cloexec < 0) throw syscallFailure(unit, spec, 'fcntl(F_SETFD)', -cloexec);
+      applyListenerOptions(fd, socketDomain(fd), spec);
       applyStartOptions(fd, spec);
       // The socket file is the one the old launcher created: ours to remove at the end now.
       if (listen.kind === 'unix') createdFile = recordSocketFile(unit, spec, listen.path);
@@ -165,6 +154,7 @@ export function bindSocket(unit: string, spec: SocketSpec, opts: BindOptions = {
       }
     }
     const local = getsockname(fd);
+    if (typeof local === 'number') throw syscallFailure(unit, spec, 'getsockname', -local);
     return { fd, unit, spec, key: socketKey(spec), local, ...(createdFile ? { createdFile } : {}) };
   } catch (error) {
     if (fd >= 0 && createdFile) removeSocketFile(createdFile);

@@ -4,5 +4,6 @@ export type { BindOptions } from './bind.js';
 export type { BoundSocket, CreatedSocketFile } from './bound-socket.js';
 export { reapplyOptions, retuneSocket } from './options.js';
 export { bindKey, socketKey } from './key.js';
-export { InheritedFds, takeInheritedFds, parseListenEnv, LISTEN_FDS_START } from './inherited.js';
+export { InheritedFds, takeInheritedFds, parseListenEnv } from './inherited.js';
+export { LISTEN_FDS_START, listenEnv, parseListenFds } from './listen-fds.js';
 export type { InheritedFd, ListenEnv } from './inherited.js';

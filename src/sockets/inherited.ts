@@ -2,18 +2,13 @@
 // systemd-socket-activate): parsed exactly as libsystemd's sd_listen_fds_with_names()
 // does, then handed out by name to units that say `listen = "fd:NAME"`.
 import { readlinkSync } from 'node:fs';
-import { LauncherError } from '../errors.js';
+import { LauncherError, orThrow } from '../errors.js';
 import { close, setCloexec } from '../sys/libc.js';
 import { isFdOpen } from '../sys/fds.js';
-
-/** SD_LISTEN_FDS_START: the first passed fd, by the protocol. */
-export const LISTEN_FDS_START = 3;
+import { LISTEN_VARIABLES, parseListenFds, type PassedListenFd } from './listen-fds.js';
 
 /** One inherited fd and its LISTEN_FDNAMES entry ("unknown" when unnamed, like systemd). */
-export interface InheritedFd {
-  readonly fd: number;
-  readonly name: string;
-}
+export type InheritedFd = PassedListenFd;
 
 /** The outcome of reading LISTEN_* without touching any fd: what to take, and why not. */
 export interface ListenEnv {
@@ -22,50 +17,15 @@ export interface ListenEnv {
   readonly warnings: readonly string[];
 }
 
-/** Plain decimal only: "7" and "07" parse; "7x", "", "-1", " 7" do not. */
-function parseDecimal(text: string): number | undefined {
-  if (!/^\d{1,9}$/.test(text)) return undefined;
-  return Number(text);
-}
-
 /**
- * Reads LISTEN_PID / LISTEN_FDS / LISTEN_FDNAMES the way sd_listen_fds_with_names()
- * does: no LISTEN_PID or one that is not `pid` → nothing (it was meant for another
- * process); an invalid number, or a name count that differs from the fd count →
- * nothing, with a warning. Pure: no fd is touched, env is not changed.
+ * The launcher's reading of LISTEN_* (parseListenFds): a malformed value, or LISTEN_FDS
+ * without LISTEN_PID, takes nothing and says so with a warning. Pure.
  */
 export function parseListenEnv(env: NodeJS.ProcessEnv, pid: number): ListenEnv {
-  const listenPid = env.LISTEN_PID;
-  const listenFds = env.LISTEN_FDS;
-  if (listenPid === undefined) {
-    if (listenFds !== undefined) return ignored(`LISTEN_FDS=${listenFds} without LISTEN_PID`);
-    return { fds: [], warnings: [] };
-  }
-  const owner = parseDecimal(listenPid);
-  if (owner === undefined || owner === 0) return ignored(`invalid LISTEN_PID=${JSON.stringify(listenPid)}`);
-  // Not ours: systemd set it for a parent (a shell wrapper, say) whose fds we still hold. Quietly nothing.
-  if (owner !== pid) return { fds: [], warnings: [] };
-  if (listenFds === undefined) return { fds: [], warnings: [] };
-  const count = parseDecimal(listenFds);
-  // sd_listen_fds() refuses 0 as well: a manager never passes "no fds" this way.
-  if (count === undefined || count === 0) return ignored(`invalid LISTEN_FDS=${JSON.stringify(listenFds)}`);
-
-  let names: string[];
-  const rawNames = env.LISTEN_FDNAMES;
-  // An empty LISTEN_FDNAMES splits into no names at all in libsystemd, so it means "unnamed".
-  if (rawNames === undefined || rawNames === '') {
-    names = Array.from({ length: count }, () => 'unknown');
-  } else {
-    names = rawNames.split(':');
-    if (names.length !== count) {
-      return ignored(`LISTEN_FDNAMES has ${names.length} names for LISTEN_FDS=${count}`);
-    }
-  }
-  return { fds: names.map((name, i) => ({ fd: LISTEN_FDS_START + i, name })), warnings: [] };
-}
-
-function ignored(what: string): ListenEnv {
-  return { fds: [], warnings: [`${what}, ignoring`] };
+  const found = parseListenFds(env, pid);
+  if (found.kind === 'passed') return { fds: found.fds, warnings: [] };
+  const problem = found.kind === 'malformed' ? found.problem : found.stray;
+  return { fds: [], warnings: problem === undefined ? [] : [`${problem}, ignoring`] };
 }
 
 /**
@@ -158,9 +118,7 @@ export function describeNonSocket(fd: number): string | null {
  */
 export function takeInheritedFds(env: NodeJS.ProcessEnv = process.env, pid: number = process.pid): InheritedFds {
   const parsed = parseListenEnv(env, pid);
-  delete env.LISTEN_PID;
-  delete env.LISTEN_FDS;
-  delete env.LISTEN_FDNAMES;
+  for (const name of LISTEN_VARIABLES) delete env[name];
   const warnings = [...parsed.warnings];
   const open: InheritedFd[] = [];
   const refused: RefusedFd[] = [];
@@ -171,7 +129,7 @@ export function takeInheritedFds(env: NodeJS.ProcessEnv = process.env, pid: numb
       refused.push({ ...entry, what });
       continue;
     }
-    setCloexec(entry.fd, true);
+    orThrow(setCloexec(entry.fd, true), 'fcntl(F_SETFD)', { fd: entry.fd });
     open.push(entry);
   }
   return new InheritedFds(open, warnings, refused);

@@ -1,19 +1,7 @@
 // A socket's identity for reload: two specs with the same key describe the same
 // open socket, so a reload may keep it (and its backlog of waiting clients).
-import type { ListenAddress, SocketSpec } from '../units/types.js';
-
-function addressKey(address: ListenAddress): string {
-  switch (address.kind) {
-    case 'inet':
-      return `inet${address.family}:${address.host ?? '*'}:${address.port}`;
-    case 'unix':
-      return `unix:${address.path}`;
-    case 'abstract':
-      return `abstract:${address.name}`;
-    case 'fd':
-      return `fd:${address.name}`;
-  }
-}
+import { listenKey } from '../units/address.js';
+import type { SocketSpec } from '../units/types.js';
 
 /**
  * Equal for specs that one open socket can serve: same address, type, reuse_port
@@ -21,7 +9,7 @@ function addressKey(address: ListenAddress): string {
  * open socket (retuneSocket), so a reload keeps the socket when only those change.
  */
 export function bindKey(spec: SocketSpec): string {
-  return JSON.stringify([addressKey(spec.listen), spec.type, spec.reusePort, spec.ipv6Only]);
+  return JSON.stringify([listenKey(spec.listen), spec.type, spec.reusePort, spec.ipv6Only]);
 }
 
 /**
@@ -32,7 +20,7 @@ export function bindKey(spec: SocketSpec): string {
  */
 export function socketKey(spec: SocketSpec): string {
   return JSON.stringify([
-    addressKey(spec.listen),
+    listenKey(spec.listen),
     spec.type,
     spec.backlog,
     spec.reusePort,

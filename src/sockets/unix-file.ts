@@ -1,8 +1,10 @@
 // The unix socket file around bind(2): clear a stale file first (only when nothing
-// listens on it), then set mode and owner, and remember which file we made.
+// listens on it), then set mode and owner, and remember which file we made. The one
+// stale-socket policy: units' sockets, the control socket and notify sockets use it.
 import { chmodSync, chownSync, lstatSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
-import { E, close } from '../sys/libc.js';
+import { close } from '../sys/libc.js';
+import { E, errnoOf } from '../sys/errno.js';
 import { SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK, SOCK_SEQPACKET, SOCK_STREAM, connect, socket } from '../sys/socket.js';
 import { AF_UNIX } from '../sys/sockaddr.js';
 import { lookupId } from '../units/accounts.js';
@@ -21,12 +23,9 @@ export type Liveness = 'live' | 'stale' | { errno: number };
 export function probeUnixSocket(file: string): Liveness {
   for (const type of [SOCK_STREAM, SOCK_SEQPACKET, SOCK_DGRAM]) {
     const fd = socket(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK);
-    let ret: number;
-    try {
-      ret = connect(fd, { family: 'unix', path: file });
-    } finally {
-      close(fd);
-    }
+    if (fd < 0) return { errno: -fd };
+    const ret = connect(fd, { family: 'unix', path: file });
+    close(fd);
     if (ret === 0 || ret === -E.EAGAIN || ret === -E.EINPROGRESS) return 'live';
     if (ret === -E.ECONNREFUSED) return 'stale';
     if (ret !== -E.EPROTOTYPE) return { errno: -ret };
@@ -34,38 +33,52 @@ export function probeUnixSocket(file: string): Liveness {
   return 'stale';
 }
 
+/** What stands at a socket path before bind, once stale sockets are cleared. */
+export type SocketPath =
+  /** Nothing there (any more): a socket nobody listened on was removed. */
+  | { readonly kind: 'free' }
+  /** A process listens there (even with a full backlog): left alone. */
+  | { readonly kind: 'live' }
+  /** A regular file, a symlink, a folder: left alone, never deleted. */
+  | { readonly kind: 'not-socket' }
+  | { readonly kind: 'failed'; readonly syscall: 'lstat' | 'connect' | 'unlink'; readonly errno: number };
+
 /**
- * Makes `file` free for bind: nothing there → nothing to do; a socket nobody listens
- * on → removed; a live socket → LAUNCHER_BIND "address in use by a running process";
- * anything that is not a socket (a regular file, a symlink, a folder) → LAUNCHER_BIND,
- * never deleted. The parent folder is not created: a missing one fails at bind (ENOENT).
+ * Frees `file` for bind when it holds a stale socket. The parent folder is not created: a
+ * missing one is 'free' here and fails at bind (ENOENT), which says it better.
  */
-export function clearStaleSocketFile(unit: string, spec: SocketSpec, file: string): void {
-  let stats;
+export function clearSocketPath(file: string): SocketPath {
+  let isSocket: boolean;
   try {
-    stats = lstatSync(file);
+    isSocket = lstatSync(file).isSocket();
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return; // bind reports a bad parent better
-    throw syscallFailure(unit, spec, 'lstat', E[code as keyof typeof E] ?? E.EIO);
+    const errno = errnoOf(error);
+    return errno === E.ENOENT || errno === E.ENOTDIR ? { kind: 'free' } : { kind: 'failed', syscall: 'lstat', errno };
   }
-  if (!stats.isSocket()) {
-    throw bindFailure(unit, spec, 'a file that is not a socket is in the way (not removing it)', {
-      path: file,
-      errno: E.EADDRINUSE,
-      errnoName: 'EADDRINUSE',
-    });
-  }
+  if (!isSocket) return { kind: 'not-socket' };
   const liveness = probeUnixSocket(file);
-  if (liveness === 'live') {
-    throw bindFailure(unit, spec, 'address in use by a running process', { path: file, errno: E.EADDRINUSE, errnoName: 'EADDRINUSE' });
-  }
-  if (liveness !== 'stale') throw syscallFailure(unit, spec, 'connect', liveness.errno, ' (while checking for a stale socket file)');
+  if (liveness === 'live') return { kind: 'live' };
+  if (liveness !== 'stale') return liveness.errno === E.ENOENT ? { kind: 'free' } : { kind: 'failed', syscall: 'connect', errno: liveness.errno };
   try {
     unlinkSync(file);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code !== 'ENOENT') throw syscallFailure(unit, spec, 'unlink', E[code as keyof typeof E] ?? E.EIO);
+    const errno = errnoOf(error);
+    if (errno !== E.ENOENT) return { kind: 'failed', syscall: 'unlink', errno };
+  }
+  return { kind: 'free' };
+}
+
+/**
+ * clearSocketPath for a unit's socket: a live socket → LAUNCHER_BIND "address in use by a
+ * running process"; a file that is not a socket → LAUNCHER_BIND, never deleted.
+ */
+export function clearStaleSocketFile(unit: string, spec: SocketSpec, file: string): void {
+  const found = clearSocketPath(file);
+  const inUse = { path: file, errno: E.EADDRINUSE, errnoName: 'EADDRINUSE' };
+  if (found.kind === 'not-socket') throw bindFailure(unit, spec, 'a file that is not a socket is in the way (not removing it)', inUse);
+  if (found.kind === 'live') throw bindFailure(unit, spec, 'address in use by a running process', inUse);
+  if (found.kind === 'failed') {
+    throw syscallFailure(unit, spec, found.syscall, found.errno, found.syscall === 'connect' ? ' (while checking for a stale socket file)' : '');
   }
 }
 
@@ -85,7 +98,7 @@ function resolveAccount(unit: string, spec: SocketSpec, kind: 'user' | 'group', 
 function rethrowFsError(unit: string, spec: SocketSpec, error: unknown): never {
   const e = error as NodeJS.ErrnoException;
   if (typeof e.code === 'string' && typeof e.syscall === 'string') {
-    throw syscallFailure(unit, spec, e.syscall, E[e.code as keyof typeof E] ?? E.EIO);
+    throw syscallFailure(unit, spec, e.syscall, errnoOf(e));
   }
   throw error;
 }

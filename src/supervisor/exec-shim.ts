@@ -2,6 +2,20 @@
 // which is unknown before fork: a tiny shim sets them to its pid and execs in place.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { LISTEN_FDS_START } from '../sockets/listen-fds.js';
+import { E } from '../sys/errno.js';
+import {
+  FD_CLOEXEC,
+  F_SETFD,
+  LIBC_NAME,
+  NSIG_CLASSIC,
+  SIGKILL,
+  SIGSTOP,
+  SIGNATURES,
+  SIGSET_BYTES,
+  SIG_SETMASK,
+  type NativeName,
+} from '../sys/libc.js';
 import type { ServiceSpec } from '../units/types.js';
 
 /** Which exec shim to use: /bin/sh where it exists, else Node + execve via koffi (distroless). */
@@ -27,6 +41,10 @@ function defaultShim(): ShimKind {
 
 let koffiPath: string | undefined;
 
+/** Exit statuses of a command that could not run, as a shell reports them. */
+export const EXIT_NOT_FOUND = 127;
+export const EXIT_CANNOT_EXECUTE = 126;
+
 /**
  * Run by `node -e` as the service's pid-to-be: sets each named variable to its own pid,
  * undoes what Node changed that exec would keep — Node marks fds 0-2 close-on-exec at
@@ -36,27 +54,32 @@ let koffiPath: string | undefined;
  * that order, while still root) — then execve()s the service. It only returns if a step failed:
  * exit 127 like a shell for a missing program, else 126.
  * argv: koffiPath, "NAME:NAME", ids ("" or "uid:gid:g1,g2"), file, argv0, args...
+ *
+ * It runs in the child and cannot import src/sys/libc.ts, so the library, the declarations
+ * and every number it uses are written into the source from there.
  */
-const NODE_SHIM = `
+function nodeShimSource(): string {
+  const decl = (name: NativeName): string => `libc.func(${JSON.stringify(SIGNATURES[name])})`;
+  return `
 const [koffiPath, names, ids, file, argv0, ...args] = process.argv.slice(1);
 const koffi = require(koffiPath);
-const libc = koffi.load('libc.so.6');
-const execve = libc.func('int execve(const char *path, const char **argv, const char **envp)');
-const signal = libc.func('void *signal(int sig, void *handler)');
-const sigprocmask = libc.func('int sigprocmask(int how, const void *set, void *old)');
-const fcntl = libc.func('int fcntl(int fd, int cmd, int arg)');
-const passed = 3 + (Number(process.env.LISTEN_FDS) || 0);
-for (let fd = 0; fd < passed; fd++) fcntl(fd, 2, 0);
-for (const name of require('node:fs').readdirSync('/proc/self/fd')) if (Number(name) >= passed) fcntl(Number(name), 2, 1);
-for (let sig = 1; sig < 32; sig++) if (sig !== 9 && sig !== 19) signal(sig, null);
-sigprocmask(2, Buffer.alloc(128), null);
+const libc = koffi.load(${JSON.stringify(LIBC_NAME)});
+const execve = ${decl('execve')};
+const signal = ${decl('signal')};
+const sigprocmask = ${decl('sigprocmask')};
+const fcntl = ${decl('fcntl')};
+const passed = ${LISTEN_FDS_START} + (Number(process.env.LISTEN_FDS) || 0);
+for (let fd = 0; fd < passed; fd++) fcntl(fd, ${F_SETFD}, 0);
+for (const name of require('node:fs').readdirSync('/proc/self/fd')) if (Number(name) >= passed) fcntl(Number(name), ${F_SETFD}, ${FD_CLOEXEC});
+for (let sig = 1; sig < ${NSIG_CLASSIC}; sig++) if (sig !== ${SIGKILL} && sig !== ${SIGSTOP}) signal(sig, null);
+sigprocmask(${SIG_SETMASK}, Buffer.alloc(${SIGSET_BYTES}), null);
 if (ids) {
   const [uid, gid, groups] = ids.split(':');
   const list = groups ? groups.split(',').map(Number) : [];
-  const fail = (what) => { process.stderr.write('launcher exec shim: ' + what + ' failed: errno ' + koffi.errno() + '\\n'); process.exit(126); };
-  if (libc.func('int setgroups(size_t n, const uint32_t *list)')(list.length, list) !== 0) fail('setgroups');
-  if (gid !== '' && libc.func('int setgid(uint32_t gid)')(Number(gid)) !== 0) fail('setgid');
-  if (uid !== '' && libc.func('int setuid(uint32_t uid)')(Number(uid)) !== 0) fail('setuid');
+  const fail = (what) => { process.stderr.write('launcher exec shim: ' + what + ' failed: errno ' + koffi.errno() + '\\n'); process.exit(${EXIT_CANNOT_EXECUTE}); };
+  if (${decl('setgroups')}(list.length, list) !== 0) fail('setgroups');
+  if (gid !== '' && ${decl('setgid')}(Number(gid)) !== 0) fail('setgid');
+  if (uid !== '' && ${decl('setuid')}(Number(uid)) !== 0) fail('setuid');
 }
 const env = { ...process.env };
 for (const name of names.split(':').filter(Boolean)) env[name] = String(process.pid);
@@ -66,8 +89,11 @@ const errno = koffi.errno();
 const errnos = require('node:os').constants.errno;
 const errnoName = Object.keys(errnos).find((k) => errnos[k] === errno) || 'errno ' + errno;
 process.stderr.write('launcher exec shim: ' + file + ': ' + errnoName + '\\n');
-process.exit(errno === 2 ? 127 : 126);
+process.exit(errno === ${E.ENOENT} ? ${EXIT_NOT_FOUND} : ${EXIT_CANNOT_EXECUTE});
 `;
+}
+
+let nodeShim: string | undefined;
 
 /**
  * The command that starts `service` with `pidVariables` set to the service's own pid.
@@ -88,5 +114,6 @@ export function execCommand(service: ServiceSpec, pidVariables: readonly string[
     return { file: SHELL, args: ['-c', `${assignments}exec "$0" "$@"`, service.execPath, ...args] };
   }
   koffiPath ??= createRequire(import.meta.url).resolve('koffi');
-  return { file: process.execPath, args: ['-e', NODE_SHIM, '--', koffiPath, pidVariables.join(':'), ids, service.execPath, argv0, ...args] };
+  nodeShim ??= nodeShimSource();
+  return { file: process.execPath, args: ['-e', nodeShim, '--', koffiPath, pidVariables.join(':'), ids, service.execPath, argv0, ...args] };
 }

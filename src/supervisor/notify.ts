@@ -3,15 +3,17 @@
 // NotifyMessage carrying the sender's pid. It checks the datagram itself
 // (size, NUL bytes, credentials) exactly as systemd does; deciding whether
 // the pid belongs to the service is the supervisor's job.
-import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
-import { LauncherError, isLauncherError } from '../errors.js';
+import { chmodSync, lstatSync } from 'node:fs';
+import { LauncherError, syscallError } from '../errors.js';
+import { asBindError } from '../sockets/bind-error.js';
 import { close } from '../sys/libc.js';
+import { E } from '../sys/errno.js';
 import { fdWatcher, type Watch } from '../sys/poll.js';
 import { AF_UNIX } from '../sys/sockaddr.js';
 import { bind, socket, setsockoptInt, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK, SOL_SOCKET, SO_PASSCRED } from '../sys/socket.js';
 import { recvWithCredentials, unixAddress, type ReceivedDatagram } from '../sys/dgram.js';
 import type { NotifyMessage } from './contract.js';
-import { removeSocketFile } from '../sockets/unix-file.js';
+import { clearSocketPath, removeSocketFile } from '../sockets/unix-file.js';
 import type { CreatedSocketFile } from '../sockets/bound-socket.js';
 
 /** systemd's NOTIFY_BUFFER_MAX: a longer datagram is ignored whole. */
@@ -59,13 +61,19 @@ export interface NotifySocket {
  */
 export function openNotifySocket(address: string, handlers: NotifyHandlers): NotifySocket {
   const sockaddr = unixAddress(address);
+  if (sockaddr === undefined) {
+    throw new LauncherError('LAUNCHER_BIND', `notify socket ${address}: not an absolute path or "@name"`, { address, expected: 'an absolute path or "@name"' });
+  }
   const path = sockaddr.family === 'unix' ? sockaddr.path : null;
-  const fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, { address });
+  const fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) throw asBindError(`notify socket ${address}`, syscallError('socket', -fd), { address });
   let created: CreatedSocketFile | undefined;
   try {
-    setsockoptInt(fd, SOL_SOCKET, SO_PASSCRED, 1, { address });
+    const passcred = setsockoptInt(fd, SOL_SOCKET, SO_PASSCRED, 1);
+    if (passcred < 0) throw syscallError('setsockopt', -passcred, { option: SO_PASSCRED });
     if (path) removeStaleSocket(path);
-    bind(fd, sockaddr, { address });
+    const bound = bind(fd, sockaddr);
+    if (bound < 0) throw syscallError('bind', -bound);
     if (path) {
       const stats = lstatSync(path);
       created = { path, dev: stats.dev, ino: stats.ino };
@@ -74,7 +82,7 @@ export function openNotifySocket(address: string, handlers: NotifyHandlers): Not
   } catch (error) {
     close(fd);
     if (created) removeSocketFile(created);
-    throw asBindError(error, address);
+    throw asBindError(`notify socket ${address}`, error, { address });
   }
   return serveNotifySocket(fd, address, handlers, created);
 }
@@ -108,7 +116,8 @@ function drain(fd: number, handlers: NotifyHandlers): number {
   let i = 0;
   for (; i < DRAIN_BATCH; i++) {
     const datagram = recvWithCredentials(fd, NOTIFY_MAX_BYTES);
-    if (!datagram) return i;
+    if (datagram === -E.EAGAIN || datagram === -E.EWOULDBLOCK) return i;
+    if (typeof datagram === 'number') throw syscallError('recvmsg', -datagram, { fd });
     const verdict = checkDatagram(datagram);
     if (typeof verdict === 'string') {
       // A refused datagram's fds are closed here: keeping any would leak.
@@ -145,25 +154,16 @@ export function parseNotifyFields(text: string): Map<string, string> {
 }
 
 /**
- * Frees `path` for bind: an old socket file is removed (the launcher's own notify
- * sockets are abstract; a path is the caller's to own); a non-socket is refused.
+ * Frees `path` for bind by the one stale-socket policy (sockets/unix-file.ts): a socket
+ * nobody listens on is removed; a live one, or a file that is not a socket, is refused.
  */
 function removeStaleSocket(path: string): void {
-  let isSocket: boolean;
-  try {
-    isSocket = lstatSync(path).isSocket();
-  } catch {
-    return; // nothing there
-  }
-  if (!isSocket) {
+  const found = clearSocketPath(path);
+  if (found.kind === 'not-socket') {
     throw new LauncherError('LAUNCHER_BIND', `${path} exists and is not a socket; refusing to replace it`, { address: path });
   }
-  unlinkSync(path);
-}
-
-function asBindError(error: unknown, address: string): LauncherError {
-  if (isLauncherError(error) && error.code === 'LAUNCHER_BIND') return error;
-  const context = isLauncherError(error) ? error.context : {};
-  const reason = error instanceof Error ? error.message : String(error);
-  return new LauncherError('LAUNCHER_BIND', `notify socket ${address}: ${reason}`, { ...context, address }, { cause: error });
+  if (found.kind === 'live') {
+    throw new LauncherError('LAUNCHER_BIND', `notify socket ${path}: address in use by a running process`, { address: path, errno: E.EADDRINUSE, errnoName: 'EADDRINUSE' });
+  }
+  if (found.kind === 'failed') throw syscallError(found.syscall, found.errno, { address: path });
 }

@@ -8,6 +8,7 @@ import { EventEmitter } from 'node:events';
 import { asLauncherError } from '../errors.js';
 import type { BoundSocket } from '../sockets/bound-socket.js';
 import { close, E, setNonBlocking } from '../sys/libc.js';
+import { orThrow } from '../errors.js';
 import { fdWatcher, type Watch } from '../sys/poll.js';
 import { acceptWithPeer, SOCK_CLOEXEC } from '../sys/socket.js';
 import type { Unit } from '../units/types.js';
@@ -211,7 +212,7 @@ export class PerConnectionSupervisor extends EventEmitter {
       if (this.#countOn(socket.fd) >= socket.spec.maxConnections) continue;
       // Only the launcher accepts on this socket, so O_NONBLOCK on it is ours to set: a
       // connection reset between poll and accept4 then gives EAGAIN instead of blocking.
-      setNonBlocking(socket.fd, true);
+      orThrow(setNonBlocking(socket.fd, true), 'fcntl(F_SETFL)', { fd: socket.fd });
       this.#watches.push(fdWatcher().watch(socket.fd, () => this.#acceptOn(socket)));
     }
   }

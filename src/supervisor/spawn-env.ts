@@ -1,6 +1,7 @@
 // The environment a service starts with: the launcher's own minus any stale
 // activation variables, the unit's env, then the activation protocol on top.
 import type { BoundSocket } from '../sockets/bound-socket.js';
+import { listenEnv, listenPidVariables } from '../sockets/listen-fds.js';
 import type { Unit } from '../units/types.js';
 
 /** Variables that belong to the protocol between the launcher and this one child. */
@@ -46,11 +47,7 @@ export function buildServiceEnv(opts: ServiceEnvOptions): Record<string, string>
   for (const [name, value] of Object.entries(opts.unit.service.env)) {
     if (!isProtocolVariable(name)) env[name] = value;
   }
-  const names = [...opts.sockets.map((s) => s.spec.name), ...(opts.extraFds ?? []).map((p) => p.name)];
-  if (names.length > 0) {
-    env.LISTEN_FDS = String(names.length);
-    env.LISTEN_FDNAMES = names.join(':');
-  }
+  Object.assign(env, listenEnv([...opts.sockets.map((s) => s.spec.name), ...(opts.extraFds ?? []).map((p) => p.name)]));
   Object.assign(env, opts.extraEnv);
   env.LAUNCHER_UNIT = opts.unit.name;
   env.LAUNCHER_INSTANCE = String(opts.instance);
@@ -61,8 +58,7 @@ export function buildServiceEnv(opts: ServiceEnvOptions): Record<string, string>
 
 /** The variables the exec shim must set to the service's own pid, in order. */
 export function pidVariables(unit: Unit, sockets: readonly BoundSocket[], extraFds: readonly PassedFd[] = []): string[] {
-  const names: string[] = [];
-  if (sockets.length + extraFds.length > 0) names.push('LISTEN_PID');
+  const names = listenPidVariables(sockets.length + extraFds.length);
   if (unit.service.watchdogMs > 0) names.push('WATCHDOG_PID');
   return names;
 }

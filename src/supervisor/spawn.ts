@@ -1,38 +1,25 @@
 // Starting one service process with the activation protocol: sockets at fds 3..,
 // LISTEN_* / NOTIFY_SOCKET / WATCHDOG_* set, its own process group, output as lines.
 import { execa } from 'execa';
-import type { BoundSocket } from '../sockets/bound-socket.js';
 import { reapplyOptions } from '../sockets/options.js';
-import type { Unit } from '../units/types.js';
 import type { Child, ExitStatus } from './contract.js';
-import { execCommand, type ShimKind } from './exec-shim.js';
-import { buildServiceEnv, pidVariables, type PassedFd } from './spawn-env.js';
+import { EXIT_NOT_FOUND, execCommand, type ShimKind } from './exec-shim.js';
+import { buildServiceEnv, pidVariables, type ServiceEnvOptions } from './spawn-env.js';
 import { encodeIds, serviceIdentity } from './spawn-identity.js';
 import { relayOutput, type OutputLine } from './spawn-output.js';
 export type { OutputLine, OutputFds } from './spawn-output.js';
 import { pipeCloexec } from '../sys/pipe.js';
 import { close } from '../sys/libc.js';
+import { syscallError } from '../errors.js';
 
-export interface SpawnOptions {
-  readonly unit: Unit;
-  /** 0-based; becomes LAUNCHER_INSTANCE. */
-  readonly instance: number;
-  /** Passed as fds 3, 4, … in this order (normally the unit's sockets in file order). */
-  readonly sockets: readonly BoundSocket[];
-  /** Passed after the sockets (stored fds, or an accepted connection), counted in LISTEN_FDS. */
-  readonly extraFds?: readonly PassedFd[];
+/** What spawnService needs: the child's environment (spawn-env.ts), and how to start and watch it. */
+export interface SpawnOptions extends Omit<ServiceEnvOptions, 'identityEnv'> {
   /** Also place this fd at 0 and 1 (stdio = "socket": the accepted connection). */
   readonly stdioFd?: number;
-  /** More protocol variables set for this child only (REMOTE_ADDR, REMOTE_PORT). */
-  readonly extraEnv?: Readonly<Record<string, string>>;
-  /** NOTIFY_SOCKET for the child, when the unit uses ready = "notify". */
-  readonly notifySocket?: string;
   /** Called once per complete output line (and for a partial last line at exit). */
   readonly onLine?: (line: OutputLine) => void;
   /** Called synchronously as soon as the process exists, before the event loop turns. */
   readonly onSpawn?: (pid: number) => void;
-  /** The environment to start from; default process.env. */
-  readonly baseEnv?: NodeJS.ProcessEnv;
   /** Exec shim override (tests); default /bin/sh when present, else the Node shim. */
   readonly shim?: ShimKind;
 }
@@ -45,6 +32,18 @@ export interface SpawnOptions {
  */
 function serviceStdio(stdout: number, stderr: number, fds: readonly number[], stdioFd: number | undefined): readonly [3 | 'ignore', 3, 3, ...3[]] {
   return [stdioFd === undefined ? 'ignore' : (stdioFd as 3), (stdioFd ?? stdout) as 3, stderr as 3, ...fds.map((fd) => fd as 3)];
+}
+
+/** Two pipe2(O_CLOEXEC) pairs, for stdout and stderr; LAUNCHER_SYSCALL (nothing left open) when one cannot be made. */
+function outputPipes(): [[number, number], [number, number]] {
+  const out = pipeCloexec();
+  if (typeof out === 'number') throw syscallError('pipe2', -out);
+  const err = pipeCloexec();
+  if (typeof err === 'number') {
+    out.forEach((fd) => close(fd));
+    throw syscallError('pipe2', -err);
+  }
+  return [out, err];
 }
 
 /**
@@ -66,8 +65,7 @@ export function spawnService(opts: SpawnOptions): Child {
   const command = execCommand(unit.service, pidVariables(unit, sockets, extraFds), opts.shim, shimSetsIds ? encodeIds(identity) : '');
   // Real pipes (not libuv's socketpairs), so the service can open /dev/stdout by path.
   // (With stdio = "socket" the connection is fd 1 instead; the stdout pipe then just ends.)
-  const [outRead, outWrite] = pipeCloexec();
-  const [errRead, errWrite] = pipeCloexec();
+  const [[outRead, outWrite], [errRead, errWrite]] = outputPipes();
   const outputFds = { stdout: outRead, stderr: errRead };
   const subprocess = execa(command.file, [...command.args], {
     ...(command.argv0 !== undefined ? { argv0: command.argv0 } : {}),
@@ -105,7 +103,7 @@ export function spawnService(opts: SpawnOptions): Child {
     hasExited = true;
     const reason = result.shortMessage ?? result.message ?? 'spawn failed';
     for (const line of String(reason).split('\n')) output.recent.push(line);
-    return { code: 127, signal: null } satisfies ExitStatus;
+    return { code: EXIT_NOT_FOUND, signal: null } satisfies ExitStatus;
   });
   const exited = Promise.race([exitedByEvent, exitedBySpawnError]);
 

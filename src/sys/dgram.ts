@@ -1,31 +1,28 @@
-// Unix datagrams with ancillary data through koffi: recvmsg that returns the
-// sender's credentials (SCM_CREDENTIALS) and any passed fds (SCM_RIGHTS), and
-// a one-shot sendmsg for clients (sd_notify). struct msghdr, struct iovec and
-// the cmsg headers are laid out by hand in Buffers; koffi.address() gives the
-// Buffers' addresses, which stay valid because each call is synchronous and
-// the Buffers are held in locals until it returns.
-import koffi from 'koffi';
-import { libc, close, lastErrno, sysError, E } from './libc.js';
+// Unix datagrams with ancillary data: recvmsg that returns the sender's
+// credentials (SCM_CREDENTIALS) and any passed fds (SCM_RIGHTS), and a one-shot
+// sendmsg for clients (sd_notify). struct msghdr, struct iovec and the cmsg
+// headers are laid out by hand in Buffers; libc.addressOf() gives the Buffers'
+// addresses, which stay valid because each call is synchronous and the Buffers
+// are held in locals until it returns. Each call returns its result or -errno.
+import * as libc from './libc.js';
+import { E } from './errno.js';
 import { AF_UNIX, encodeSockaddr, type SockAddr } from './sockaddr.js';
-import { socket, SOCK_DGRAM, SOCK_CLOEXEC, SOL_SOCKET } from './socket.js';
+import {
+  MSG_CMSG_CLOEXEC,
+  MSG_CTRUNC,
+  MSG_DONTWAIT,
+  MSG_NOSIGNAL,
+  MSG_TRUNC,
+  SCM_CREDENTIALS,
+  SCM_RIGHTS,
+  SOCK_CLOEXEC,
+  SOCK_DGRAM,
+  SOL_SOCKET,
+} from './socket.js';
 
-export const SCM_RIGHTS = 1;
-export const SCM_CREDENTIALS = 2;
-export const MSG_CTRUNC = 0x08;
-export const MSG_TRUNC = 0x20;
-export const MSG_DONTWAIT = 0x40;
-export const MSG_NOSIGNAL = 0x4000;
-export const MSG_CMSG_CLOEXEC = 0x40000000;
-
-const recvmsgFn = libc.func('long recvmsg(int fd, intptr_t msg, int flags)');
-const sendmsgFn = libc.func('long sendmsg(int fd, intptr_t msg, int flags)');
-
-// The hand layout below is LP64 Linux (x86_64, aarch64, riscv64, ...): 8-byte
-// pointers and size_t. Refuse anything else at load time rather than corrupt memory.
+// The hand layout below is LP64 Linux (x86_64, aarch64, riscv64, ...): 8-byte pointers and
+// size_t. libc.requireLp64 refuses anything else (LAUNCHER_UNSUPPORTED) before a first call.
 const WORD = 8;
-if (koffi.sizeof('void *') !== WORD || koffi.sizeof('size_t') !== WORD) {
-  throw new Error('src/sys/dgram.ts supports 64-bit Linux only');
-}
 /** sizeof(struct msghdr): name, namelen(+pad), iov, iovlen, control, controllen, flags(+pad). */
 const MSGHDR_SIZE = 56;
 const MSGHDR_FLAGS_OFFSET = 48;
@@ -64,13 +61,13 @@ export interface ReceivedDatagram {
 function msghdr(iov: Buffer, control: Buffer, name: Buffer | null): Buffer {
   const hdr = Buffer.alloc(MSGHDR_SIZE);
   if (name) {
-    hdr.writeBigUInt64LE(koffi.address(name), 0);
+    hdr.writeBigUInt64LE(libc.addressOf(name), 0);
     hdr.writeUInt32LE(name.length, 8);
   }
-  hdr.writeBigUInt64LE(koffi.address(iov), 16);
+  hdr.writeBigUInt64LE(libc.addressOf(iov), 16);
   hdr.writeBigUInt64LE(1n, 24);
   if (control.length > 0) {
-    hdr.writeBigUInt64LE(koffi.address(control), 32);
+    hdr.writeBigUInt64LE(libc.addressOf(control), 32);
     hdr.writeBigUInt64LE(BigInt(control.length), MSGHDR_CONTROLLEN_OFFSET);
   }
   return hdr;
@@ -79,28 +76,24 @@ function msghdr(iov: Buffer, control: Buffer, name: Buffer | null): Buffer {
 function iovec(data: Buffer, length: number): Buffer {
   const iov = Buffer.alloc(IOVEC_SIZE);
   // A zero-length Buffer may have no backing store; any valid address will do then.
-  if (length > 0) iov.writeBigUInt64LE(koffi.address(data), 0);
+  if (length > 0) iov.writeBigUInt64LE(libc.addressOf(data), 0);
   iov.writeBigUInt64LE(BigInt(length), 8);
   return iov;
 }
 
 /**
- * recvmsg(2) of one datagram without blocking. Returns null when nothing is
- * queued (EAGAIN); throws a LauncherError (LAUNCHER_SYSCALL) on any other
- * failure. Received fds are CLOEXEC (MSG_CMSG_CLOEXEC) and belong to the
+ * recvmsg(2) of one datagram without blocking: the datagram, or -errno (-EAGAIN when
+ * nothing is queued). Received fds are CLOEXEC (MSG_CMSG_CLOEXEC) and belong to the
  * caller. `truncated` is exact: MSG_TRUNC makes the kernel report the real size.
  */
-export function recvWithCredentials(fd: number, maxBytes: number): ReceivedDatagram | null {
+export function recvWithCredentials(fd: number, maxBytes: number): ReceivedDatagram | number {
+  libc.requireLp64('recvmsg');
   const data = Buffer.alloc(Math.max(1, maxBytes));
   const control = Buffer.alloc(CONTROL_SIZE);
   const iov = iovec(data, maxBytes);
   const hdr = msghdr(iov, control, null);
-  const ret = Number(recvmsgFn(fd, koffi.address(hdr), MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_CLOEXEC));
-  if (ret < 0) {
-    const errno = lastErrno();
-    if (errno === E.EAGAIN || errno === E.EWOULDBLOCK) return null;
-    throw sysError('recvmsg', errno, { fd });
-  }
+  const ret = libc.recvmsg(fd, hdr, MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_CLOEXEC);
+  if (ret < 0) return ret;
   const flags = hdr.readInt32LE(MSGHDR_FLAGS_OFFSET);
   const controlLen = Number(hdr.readBigUInt64LE(MSGHDR_CONTROLLEN_OFFSET));
   const ancillary = parseControl(control, controlLen);
@@ -135,11 +128,11 @@ function parseControl(control: Buffer, controlLen: number): { pid: number; uid: 
   return out;
 }
 
-/** "/abs/path" or "@abstract" as a sockaddr; anything else is a TypeError. */
-export function unixAddress(address: string): SockAddr {
+/** "/abs/path" or "@abstract" as a sockaddr; undefined for anything else (sd_notify's -EINVAL). */
+export function unixAddress(address: string): SockAddr | undefined {
   if (address.startsWith('@') && address.length > 1) return { family: 'abstract', name: address.slice(1) };
   if (address.startsWith('/')) return { family: 'unix', path: address };
-  throw new TypeError(`a unix datagram address must be an absolute path or "@name", got ${JSON.stringify(address)}`);
+  return undefined;
 }
 
 function rightsControl(fds: readonly number[]): Buffer {
@@ -154,26 +147,29 @@ function rightsControl(fds: readonly number[]): Buffer {
 
 /**
  * Sends `data` as one datagram to the AF_UNIX SOCK_DGRAM socket at `address`
- * ("/path" or "@abstract") from a fresh socket, passing `fds` with SCM_RIGHTS
- * if given (the caller keeps its copies). Blocks, like sd_notify, while the
- * receiver's queue is full. Throws a LauncherError (LAUNCHER_SYSCALL, with
- * errno: ENOENT, ECONNREFUSED, EACCES, ...) when it cannot be delivered.
+ * ("/path" or "@abstract") from a fresh socket, passing `fds` with SCM_RIGHTS if
+ * given (the caller keeps its copies). Blocks, like sd_notify, while the receiver's
+ * queue is full. Returns 0 once sent, or -errno as sd_notify does: -EINVAL for an
+ * address of neither form, -ENOENT or -ECONNREFUSED when nobody receives there.
  */
-export function sendDatagram(address: string, data: Buffer, options: { fds?: readonly number[] } = {}): void {
-  const name = encodeSockaddr(unixAddress(address));
-  const fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, { address });
+export function sendDatagram(address: string, data: Buffer, options: { fds?: readonly number[] } = {}): number {
+  const sockaddr = unixAddress(address);
+  if (sockaddr === undefined) return -E.EINVAL;
+  libc.requireLp64('sendmsg');
+  const name = encodeSockaddr(sockaddr);
+  const fd = libc.socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return fd;
   try {
     const payload = data.length > 0 ? data : Buffer.alloc(1);
     const iov = iovec(payload, data.length);
     const control = rightsControl(options.fds ?? []);
     const hdr = msghdr(iov, control, name);
     for (;;) {
-      const ret = Number(sendmsgFn(fd, koffi.address(hdr), MSG_NOSIGNAL));
-      if (ret >= 0) break;
-      const errno = lastErrno();
-      if (errno !== E.EINTR) throw sysError('sendmsg', errno, { address });
+      const ret = libc.sendmsg(fd, hdr, MSG_NOSIGNAL);
+      if (ret >= 0) return 0;
+      if (ret !== -E.EINTR) return ret;
     }
   } finally {
-    close(fd);
+    libc.close(fd);
   }
 }

@@ -1,26 +1,13 @@
-// Pipes and non-blocking writes through koffi: real pipes for services' stdout and
-// stderr (libuv's 'pipe' stdio is a socketpair, which /dev/stdout cannot open), and
-// writes to the launcher's own stdout that never block the event loop.
-import { libc, check, orErrno, O_CLOEXEC, O_NONBLOCK } from './libc.js';
+// Pipes and non-blocking writes: real pipes for services' stdout and stderr
+// (libuv's 'pipe' stdio is a socketpair, which /dev/stdout cannot open), and
+// writes to the launcher's own stdout that never block the event loop. Each call
+// returns its result or -errno.
+import * as libc from './libc.js';
+import { MSG_DONTWAIT, MSG_NOSIGNAL } from './socket.js';
 
-const closeFn = libc.func('int close(int fd)');
-
-const pipe2Fn = libc.func('int pipe2(_Out_ int *fds, int flags)');
-const openFn = libc.func('int open(const char *path, int flags, int mode)');
-const sendFn = libc.func('long send(int fd, const void *buf, unsigned long len, int flags)');
-const dup3Fn = libc.func('int dup3(int oldfd, int newfd, int flags)');
-
-const O_WRONLY = 0o1;
-const O_RDWR = 0o2;
-const O_NOCTTY = 0o400;
-const MSG_DONTWAIT = 0x40;
-const MSG_NOSIGNAL = 0x4000;
-
-/** pipe2(O_CLOEXEC): `[readEnd, writeEnd]`; throws LAUNCHER_SYSCALL. */
-export function pipeCloexec(): [number, number] {
-  const fds = [0, 0];
-  check(pipe2Fn(fds, O_CLOEXEC), 'pipe2');
-  return [fds[0] as number, fds[1] as number];
+/** pipe2(O_CLOEXEC): `[readEnd, writeEnd]` or -errno. */
+export function pipeCloexec(): [number, number] | number {
+  return libc.pipe2(libc.O_CLOEXEC);
 }
 
 /**
@@ -31,24 +18,24 @@ export function pipeCloexec(): [number, number] {
  * (ENXIO for a socket, which has no such path).
  */
 export function reopenNonBlocking(fd: number): number {
-  return orErrno(openFn(`/proc/self/fd/${fd}`, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, 0));
+  return libc.open(`/proc/self/fd/${fd}`, libc.O_WRONLY | libc.O_NONBLOCK | libc.O_CLOEXEC | libc.O_NOCTTY);
 }
 
 /** send(MSG_DONTWAIT | MSG_NOSIGNAL) of a whole buffer to a socket: bytes sent or -errno. */
 export function sendNonBlocking(fd: number, buf: Buffer): number {
-  return orErrno(Number(sendFn(fd, buf, buf.length, MSG_DONTWAIT | MSG_NOSIGNAL)));
+  return libc.send(fd, buf, MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
 /**
  * Points each of `fds` at /dev/null (dup3 over it), so that nothing writes to what
  * they were any more (a broken pipe, a hung-up terminal) and Node's exit-time
  * terminal reset, which asserts on a hung-up terminal, sees a reopened fd and skips
- * it. Returns the fds replaced; never throws.
+ * it. Returns the fds replaced.
  */
 export function retireToDevNull(fds: readonly number[]): number[] {
-  const nul = orErrno(openFn('/dev/null', O_RDWR | O_CLOEXEC, 0));
+  const nul = libc.open('/dev/null', libc.O_RDWR | libc.O_CLOEXEC);
   if (nul < 0) return [];
-  const done = fds.filter((fd) => orErrno(dup3Fn(nul, fd, 0)) >= 0);
-  if (!fds.includes(nul)) orErrno(closeFn(nul));
+  const done = fds.filter((fd) => libc.dup3(nul, fd) >= 0);
+  if (!fds.includes(nul)) libc.close(nul);
   return done;
 }

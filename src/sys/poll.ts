@@ -1,11 +1,10 @@
 // Waits on raw fds that Node's event loop cannot watch (listening sockets the
 // launcher must never accept on, unix datagram sockets): one poll(2) at a time
 // runs off the main thread as a koffi async call; an eventfd wakes it whenever
-// the set changes. Callbacks run on the main thread.
-import { libc, check, close, write, read } from './libc.js';
-
-const pollFn = libc.func('int poll(_Inout_ void *fds, unsigned long nfds, int timeout)');
-const eventfdFn = libc.func('int eventfd(unsigned int initval, int flags)');
+// the set changes. Callbacks run on the main thread. The one mechanism in src/sys/
+// rather than a call: it throws LAUNCHER_SYSCALL when its eventfd cannot be made.
+import { orThrow } from '../errors.js';
+import * as libc from './libc.js';
 
 export const POLLIN = 0x001;
 export const POLLPRI = 0x002;
@@ -14,8 +13,8 @@ export const POLLERR = 0x008;
 export const POLLHUP = 0x010;
 export const POLLNVAL = 0x020;
 
-const EFD_CLOEXEC = 0o2000000;
-const EFD_NONBLOCK = 0o4000;
+const EFD_CLOEXEC = libc.O_CLOEXEC;
+const EFD_NONBLOCK = libc.O_NONBLOCK;
 const POLLFD_SIZE = 8; // struct pollfd { int fd; short events; short revents; }
 
 /** Called with the revents poll reported for the fd. */
@@ -55,7 +54,7 @@ export class FdWatcher {
   private readonly oneBuf = Buffer.from([1, 0, 0, 0, 0, 0, 0, 0]);
 
   constructor() {
-    this.wakeFd = check(eventfdFn(0, EFD_CLOEXEC | EFD_NONBLOCK), 'eventfd');
+    this.wakeFd = orThrow(libc.eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), 'eventfd');
   }
 
   /** Watch fd for `events` (default POLLIN). */
@@ -87,11 +86,11 @@ export class FdWatcher {
     for (const e of this.entries) e.cancelled = true;
     this.entries.clear();
     if (this.inFlight) this.wake();
-    else close(this.wakeFd);
+    else libc.close(this.wakeFd);
   }
 
   private wake(): void {
-    write(this.wakeFd, this.oneBuf);
+    libc.write(this.wakeFd, this.oneBuf);
   }
 
   /**
@@ -125,13 +124,13 @@ export class FdWatcher {
       fds.writeInt16LE(e.events, POLLFD_SIZE * (i + 1) + 4);
     });
     this.inFlight = true;
-    pollFn.async(fds, round.length + 1, -1, (err: unknown, ret: number) => {
+    libc.pollAsync(fds, round.length + 1, -1, (ret) => {
       this.inFlight = false;
       if (this.stopped) {
-        close(this.wakeFd);
+        libc.close(this.wakeFd);
         return;
       }
-      if (err || ret < 0) {
+      if (ret < 0) {
         // poll ran on a koffi worker thread, so its errno cannot be read here. EINTR (a
         // signal) is routine; anything persistent must not spin: back off, and say so once.
         this.failures++;
@@ -140,7 +139,7 @@ export class FdWatcher {
         return;
       }
       this.failures = 0;
-      if ((fds.readInt16LE(6) & POLLIN) !== 0) read(this.wakeFd, this.wakeBuf);
+      if ((fds.readInt16LE(6) & POLLIN) !== 0) libc.read(this.wakeFd, this.wakeBuf);
       round.forEach((e, i) => {
         const revents = fds.readInt16LE(POLLFD_SIZE * (i + 1) + 6);
         if (revents === 0 || e.cancelled) return;

@@ -1,18 +1,13 @@
-// Process-level syscalls the launcher needs as PID 1 or subreaper: prctl for the
+// Process-level calls the launcher needs as PID 1 or subreaper: prctl for the
 // child-subreaper bit, waitpid(WNOHANG) for one known pid, and /proc readers that
 // list this process's direct children and their states without reaping anything.
+// Each call returns its result or -errno.
 import { readFileSync, readdirSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
-import { libc, check, lastErrno, sysError, E } from './libc.js';
+import * as libc from './libc.js';
+import { E } from './errno.js';
 
-const prctlFn = libc.func('int prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long arg4, unsigned long arg5)');
-const prctlGetFn = libc.func('int prctl(int option, _Out_ int *arg2, unsigned long arg3, unsigned long arg4, unsigned long arg5)');
-const waitpidFn = libc.func('int waitpid(int pid, _Out_ int *wstatus, int options)');
-const getpidFn = libc.func('int getpid(void)');
-
-const PR_SET_CHILD_SUBREAPER = 36;
-const PR_GET_CHILD_SUBREAPER = 37;
-const WNOHANG = 1;
+export { getpid } from './libc.js';
 
 /** How a reaped process ended: exactly one of code/signal is non-null (like ExitStatus). */
 export interface WaitResult {
@@ -26,22 +21,16 @@ export interface WaitResult {
 /**
  * Makes orphaned descendants re-parent to this process instead of PID 1
  * (prctl PR_SET_CHILD_SUBREAPER). Inherited by nothing: only this process.
- * Throws LAUNCHER_SYSCALL on failure (e.g. a kernel without the feature).
+ * 0 or -errno (EINVAL: a kernel without the feature).
  */
-export function setChildSubreaper(): void {
-  check(prctlFn(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), 'prctl(PR_SET_CHILD_SUBREAPER)');
+export function setChildSubreaper(): number {
+  return libc.prctl(libc.PR_SET_CHILD_SUBREAPER, 1);
 }
 
-/** Whether this process is currently a child subreaper. */
-export function isChildSubreaper(): boolean {
-  const out = [0];
-  check(prctlGetFn(PR_GET_CHILD_SUBREAPER, out, 0, 0, 0), 'prctl(PR_GET_CHILD_SUBREAPER)');
-  return out[0] !== 0;
-}
-
-/** getpid(2) straight from the kernel (inside a pid namespace as PID 1 this is 1). */
-export function getpid(): number {
-  return getpidFn() as number;
+/** Whether this process is currently a child subreaper, or -errno. */
+export function isChildSubreaper(): boolean | number {
+  const ret = libc.prctlGetInt(libc.PR_GET_CHILD_SUBREAPER);
+  return ret < 0 ? ret : ret !== 0;
 }
 
 const signalNames = new Map<number, NodeJS.Signals>(
@@ -56,28 +45,19 @@ export function decodeWaitStatus(status: number): { code: number | null; signal:
 }
 
 /**
- * waitpid(pid, WNOHANG): reaps `pid` if it has ended and returns how; null when it
- * is still running or is not our child (ECHILD: someone else reaped it already).
- * Other failures throw LAUNCHER_SYSCALL. Only ever call it with a pid nobody else
- * (libuv) waits for, or that waiter loses the exit status.
+ * waitpid(pid, WNOHANG): reaps `pid` if it has ended and returns how; null when it is
+ * still running or is not our child (ECHILD: someone else reaped it already); -errno for
+ * any other failure (EINVAL for a pid that is not positive: waitpid(0 or -1) would reap
+ * any child, libuv's too). Only ever call it with a pid nobody else (libuv) waits for, or
+ * that waiter loses the exit status.
  */
-export function waitpidNoHang(pid: number): WaitResult | null {
-  if (!Number.isInteger(pid) || pid <= 0) {
-    // waitpid(0 or -1) would reap any child, including libuv's: never allow it here.
-    throw sysError('waitpid', E.EINVAL, { pid });
-  }
-  const out = [0];
+export function waitpidNoHang(pid: number): WaitResult | null | number {
+  if (!Number.isInteger(pid) || pid <= 0) return -E.EINVAL;
   for (;;) {
-    const ret = waitpidFn(pid, out, WNOHANG) as number;
-    if (ret > 0) {
-      const status = out[0] ?? 0;
-      return { pid: ret, status, ...decodeWaitStatus(status) };
-    }
-    if (ret === 0) return null;
-    const errno = lastErrno();
-    if (errno === E.EINTR) continue;
-    if (errno === E.ECHILD) return null;
-    throw sysError('waitpid', errno, { pid });
+    const ret = libc.waitpid(pid, libc.WNOHANG);
+    if (typeof ret !== 'number') return ret.pid === 0 ? null : { pid: ret.pid, status: ret.status, ...decodeWaitStatus(ret.status) };
+    if (ret === -E.EINTR) continue;
+    return ret === -E.ECHILD ? null : ret;
   }
 }
 
@@ -146,7 +126,7 @@ export function childPids(): number[] {
 }
 
 function childPidsByScan(): number[] {
-  const self = getpid();
+  const self = libc.getpid();
   const pids: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;

@@ -1,15 +1,14 @@
-// BSD socket calls through koffi: create, options, bind, listen, accept,
-// connect and peer credentials on raw fds the event loop never sees. Thin and
-// policy-free: callers decide what an errno means.
-import type { ErrorContext } from '../errors.js';
-import { libc, check, orErrno } from './libc.js';
+// BSD sockets on raw fds the event loop never sees, over the calls in libc.ts:
+// addresses as SockAddr, options as ints, peer credentials as an object. Each call
+// returns its result or -errno; callers decide what an errno means.
+import * as libc from './libc.js';
 import { encodeSockaddr, decodeSockaddr, SOCKADDR_STORAGE, type SockAddr } from './sockaddr.js';
 
 export const SOCK_STREAM = 1;
 export const SOCK_DGRAM = 2;
 export const SOCK_SEQPACKET = 5;
-export const SOCK_NONBLOCK = 0o4000;
-export const SOCK_CLOEXEC = 0o2000000;
+export const SOCK_NONBLOCK = libc.O_NONBLOCK;
+export const SOCK_CLOEXEC = libc.O_CLOEXEC;
 
 export const SOL_SOCKET = 1;
 export const SO_REUSEADDR = 2;
@@ -24,81 +23,76 @@ export const IPPROTO_TCP = 6;
 export const TCP_NODELAY = 1;
 export const IPPROTO_IPV6 = 41;
 export const IPV6_V6ONLY = 26;
+export const MSG_CTRUNC = 0x08;
+export const MSG_TRUNC = 0x20;
+export const MSG_DONTWAIT = 0x40;
+export const MSG_NOSIGNAL = 0x4000;
+export const MSG_CMSG_CLOEXEC = 0x40000000;
+export const SCM_RIGHTS = 1;
+export const SCM_CREDENTIALS = 2;
 
-const socketFn = libc.func('int socket(int domain, int type, int protocol)');
-const setsockoptFn = libc.func('int setsockopt(int fd, int level, int name, const void *value, uint32_t len)');
-const getsockoptFn = libc.func('int getsockopt(int fd, int level, int name, _Out_ void *value, _Inout_ uint32_t *len)');
-const bindFn = libc.func('int bind(int fd, const void *addr, uint32_t len)');
-const listenFn = libc.func('int listen(int fd, int backlog)');
-const connectFn = libc.func('int connect(int fd, const void *addr, uint32_t len)');
-const getsocknameFn = libc.func('int getsockname(int fd, _Out_ void *addr, _Inout_ uint32_t *len)');
-const accept4Fn = libc.func('int accept4(int fd, void *addr, void *len, int flags)');
-const accept4PeerFn = libc.func('int accept4(int fd, _Out_ void *addr, _Inout_ uint32_t *len, int flags)');
+/** sizeof(struct ucred): pid, uid, gid. */
+const UCRED_SIZE = 12;
 
-/** socket(2); always add SOCK_CLOEXEC yourself unless the fd is meant to be inherited by exec. */
-export function socket(domain: number, type: number, protocol = 0, context: ErrorContext = {}): number {
-  return check(socketFn(domain, type, protocol), 'socket', context);
+/** socket(2): the new fd or -errno. Add SOCK_CLOEXEC unless the fd is meant to survive exec. */
+export function socket(domain: number, type: number, protocol = 0): number {
+  return libc.socket(domain, type, protocol);
 }
 
-export function setsockoptInt(fd: number, level: number, name: number, value: number, context: ErrorContext = {}): void {
+/** setsockopt(2) of an int option: 0 or -errno. */
+export function setsockoptInt(fd: number, level: number, name: number, value: number): number {
   const buf = Buffer.alloc(4);
   buf.writeInt32LE(value);
-  check(setsockoptFn(fd, level, name, buf, 4), 'setsockopt', { ...context, level, option: name });
+  return libc.setsockopt(fd, level, name, buf);
 }
 
+/** getsockopt(2) of an int option that is never negative (SO_TYPE, SO_DOMAIN, a flag): its value or -errno. */
 export function getsockoptInt(fd: number, level: number, name: number): number {
-  return getsockoptBuffer(fd, level, name, 4).readInt32LE(0);
+  const buf = Buffer.alloc(4);
+  const ret = libc.getsockopt(fd, level, name, buf);
+  return ret < 0 ? ret : buf.readInt32LE(0);
 }
 
-/** getsockopt(2) into a buffer of `size` bytes (e.g. 12 for SO_PEERCRED's struct ucred). */
-export function getsockoptBuffer(fd: number, level: number, name: number, size: number): Buffer {
-  const buf = Buffer.alloc(size);
-  const len = [size];
-  check(getsockoptFn(fd, level, name, buf, len), 'getsockopt', { fd, level, option: name });
-  return buf;
+/** bind(2): 0 or -errno (EADDRINUSE, EACCES, ...). */
+export function bind(fd: number, addr: SockAddr): number {
+  return libc.bind(fd, encodeSockaddr(addr));
 }
 
-/** bind(2); throws with errno in the context (EADDRINUSE, EACCES, ...). */
-export function bind(fd: number, addr: SockAddr, context: ErrorContext = {}): void {
-  const buf = encodeSockaddr(addr);
-  check(bindFn(fd, buf, buf.length), 'bind', context);
+/** listen(2): 0 or -errno. */
+export function listen(fd: number, backlog: number): number {
+  return libc.listen(fd, backlog);
 }
 
-export function listen(fd: number, backlog: number, context: ErrorContext = {}): void {
-  check(listenFn(fd, backlog), 'listen', context);
-}
-
-/** connect(2); returns 0 or -errno (ECONNREFUSED is an answer, not a failure, for a stale-socket probe). */
+/** connect(2): 0 or -errno (ECONNREFUSED is an answer, not a failure, for a stale-socket probe). */
 export function connect(fd: number, addr: SockAddr): number {
-  const buf = encodeSockaddr(addr);
-  return orErrno(connectFn(fd, buf, buf.length));
+  return libc.connect(fd, encodeSockaddr(addr));
 }
 
-/** The bound local address as text: "127.0.0.1:8080", "[::1]:8080", "/path", "@name". */
-export function getsockname(fd: number): string {
+/** The bound local address as text ("127.0.0.1:8080", "[::1]:8080", "/path", "@name"), or -errno. */
+export function getsockname(fd: number): string | number {
   const buf = Buffer.alloc(SOCKADDR_STORAGE);
-  const len = [SOCKADDR_STORAGE];
-  check(getsocknameFn(fd, buf, len), 'getsockname', { fd });
-  return decodeSockaddr(buf, len[0] ?? 0);
+  const len = libc.getsockname(fd, buf);
+  return len < 0 ? len : decodeSockaddr(buf, len);
 }
 
-/** accept4(2) without the peer address; returns the new fd or -errno (EAGAIN when nothing is pending). */
+/** accept4(2) without the peer address: the new fd or -errno (EAGAIN when nothing is pending). */
 export function accept4(fd: number, flags = SOCK_CLOEXEC): number {
-  return orErrno(accept4Fn(fd, null, null, flags));
+  const accepted = libc.accept4(fd, null, flags);
+  return typeof accepted === 'number' ? accepted : accepted.fd;
 }
 
-/** accept4(2) that also returns the peer's address as text ("127.0.0.1:5000", "[::1]:5000", "" for an unnamed unix peer); -errno on failure. */
+/** accept4(2) and the peer's address as text ("127.0.0.1:5000", "[::1]:5000", "" for an unnamed unix peer), or -errno. */
 export function acceptWithPeer(fd: number, flags = SOCK_CLOEXEC): { fd: number; peer: string } | number {
   const buf = Buffer.alloc(SOCKADDR_STORAGE);
-  const len = [SOCKADDR_STORAGE];
-  const ret = orErrno(accept4PeerFn(fd, buf, len, flags));
-  if (ret < 0) return ret;
-  const size = len[0] ?? 0;
-  return { fd: ret, peer: size > 2 ? decodeSockaddr(buf, size) : '' };
+  const accepted = libc.accept4(fd, buf, flags);
+  if (typeof accepted === 'number') return accepted;
+  const size = accepted.addressLength;
+  return { fd: accepted.fd, peer: size > 2 ? decodeSockaddr(buf, size) : '' };
 }
 
-/** Credentials of the process on the other end of a connected unix socket (SO_PEERCRED). */
-export function peerCredentials(fd: number): { pid: number; uid: number; gid: number } {
-  const buf = getsockoptBuffer(fd, SOL_SOCKET, SO_PEERCRED, 12);
-  return { pid: buf.readInt32LE(0), uid: buf.readUInt32LE(4), gid: buf.readUInt32LE(8) };
+/** Credentials of the process on the other end of a connected unix socket (SO_PEERCRED), or -errno. */
+export function peerCredentials(fd: number): { pid: number; uid: number; gid: number } | number {
+  const buf = Buffer.alloc(UCRED_SIZE);
+  const ret = libc.getsockopt(fd, SOL_SOCKET, SO_PEERCRED, buf);
+  return ret < 0 ? ret : { pid: buf.readInt32LE(0), uid: buf.readUInt32LE(4), gid: buf.readUInt32LE(8) };
 }

@@ -94,3 +94,21 @@ export function formatListen(address: ListenAddress): string {
       return `fd:${address.name}`;
   }
 }
+
+/**
+ * A parsed address as a key: equal for the same address however it was written
+ * ("localhost:80" = "127.0.0.1:80"). "inet4:127.0.0.1:80", "inet*:*:80", "unix:/run/a.sock",
+ * "abstract:name", "fd:NAME".
+ */
+export function listenKey(address: ListenAddress): string {
+  switch (address.kind) {
+    case 'inet':
+      return `inet${address.family}:${address.host ?? '*'}:${address.port}`;
+    case 'unix':
+      return `unix:${address.path}`;
+    case 'abstract':
+      return `abstract:${address.name}`;
+    case 'fd':
+      return `fd:${address.name}`;
+  }
+}

@@ -1,8 +1,13 @@
 // How validation talks about values: "expected X, got Y" with Y described the way the user wrote it.
+// The one describer of received values: unit files (TOML) and control requests (JSON) use it.
 import { LauncherError } from '../errors.js';
 
-/** A short, human description of a TOML value as found in a unit file (strings quoted, long ones cut). */
-export function describeValue(value: unknown): string {
+/**
+ * A short, human description of a value as received (strings quoted, long ones cut): a TOML
+ * value of a unit file, or with `language` "json" a value of a control request (an object is
+ * then "an object", not "a table").
+ */
+export function describeValue(value: unknown, language: 'toml' | 'json' = 'toml'): string {
   if (typeof value === 'string') {
     const quoted = JSON.stringify(value);
     return quoted.length > 60 ? `${quoted.slice(0, 56)}..."` : quoted;
@@ -12,7 +17,7 @@ export function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (value instanceof Date) return 'a date';
   if (Array.isArray(value)) return value.length === 0 ? 'an empty array' : 'an array';
-  if (typeof value === 'object') return 'a table';
+  if (typeof value === 'object') return language === 'json' ? 'an object' : 'a table';
   return typeof value;
 }
 
@@ -20,8 +25,8 @@ export function describeValue(value: unknown): string {
  * A value-level validation failure, not yet tied to a file or key: the parsers
  * (duration, signal, address, ...) throw it and the validator adds where it was found.
  */
-export function invalidValue(message: string, expected?: string, received?: unknown): LauncherError {
-  const context: Record<string, string> = {};
+export function invalidValue(message: string, expected?: string, received?: unknown, extra: Record<string, string> = {}): LauncherError {
+  const context: Record<string, string> = { ...extra };
   if (expected !== undefined) context.expected = expected;
   if (received !== undefined) context.received = describeValue(received);
   return new LauncherError('LAUNCHER_UNIT_INVALID', message, context);

@@ -1,4 +1,5 @@
 // Two sockets that could not both be bound: the same address, or a wildcard that covers the other.
+import { listenKey } from './address.js';
 import type { SocketSpec } from './types.js';
 
 /** How two sockets clash: `same` normalized address, or one `overlap`s the other (e.g. "8080" and "127.0.0.1:8080"). */
@@ -46,15 +47,6 @@ function covers(wildcard: string, ipv6Only: boolean, other: string): boolean {
  * check across many units compares each socket with its bucket, not with every socket.
  */
 export function clashBucket(spec: SocketSpec): string {
-  const l = spec.listen;
-  switch (l.kind) {
-    case 'unix':
-      return `unix:${l.path}`;
-    case 'abstract':
-      return `abstract:${l.name}`;
-    case 'fd':
-      return `fd:${l.name}`;
-    case 'inet':
-      return `inet:${l.port}`;
-  }
+  // Every inet host of a port shares a bucket: a wildcard may cover a specific host.
+  return spec.listen.kind === 'inet' ? `inet:${spec.listen.port}` : listenKey(spec.listen);
 }

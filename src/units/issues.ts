@@ -54,16 +54,20 @@ export class Issues {
     this.errors.push(new LauncherError(options.code ?? 'LAUNCHER_UNIT_INVALID', message, context));
   }
 
-  /** Run a parser; a LauncherError it throws becomes an issue at `ref` (anything else is a bug and propagates). */
+  /**
+   * Run a parser; a LauncherError it throws becomes an issue at `ref`, keeping its context
+   * (expected, received, and anything else it says) (anything else is a bug and propagates).
+   */
   attempt<T>(ref: KeyRef, parse: () => T): T | undefined {
     try {
       return parse();
     } catch (error) {
       if (!(error instanceof LauncherError)) throw error;
-      const { expected, received } = error.context;
+      const { expected, received, ...extra } = error.context;
       this.add(ref, error.message, {
         ...(typeof expected === 'string' ? { expected } : {}),
         ...(typeof received === 'string' ? { received } : {}),
+        extra,
       });
       return undefined;
     }

@@ -1,11 +1,11 @@
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { request } from '../../src/control/client.js';
+import { callVerb, request } from '../../src/control/client.js';
 import { exitCodeFor, LauncherError } from '../../src/errors.js';
 import { stopFdWatcher } from '../../src/sys/poll.js';
 import { makeTmpDir } from '../helpers/tmp.js';
-import { startTestServer, type TestServer } from './harness.js';
+import { startTestServer, type TestServer } from '../helpers/control-server.js';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -88,5 +88,17 @@ describe('control client', () => {
     expect(failure).toBeInstanceOf(LauncherError);
     expect([failure.code, failure.context]).toEqual(['LAUNCHER_RESTART_FAILED', { unit: 'web', status: 1 }]);
     expect(exitCodeFor(failure.code)).toBe(1);
+  });
+
+  it('callVerb checks the result and each event against the verb before the caller sees them', async () => {
+    const good = await server(async (_req, ctx) => {
+      ctx.progress({ unit: 'web', message: 'reloaded' });
+      return { summary: ['web: restarted'] };
+    });
+    const events: object[] = [];
+    expect(await callVerb(good.path, 'reload', {}, { onEvent: (e) => events.push(e) })).toEqual({ summary: ['web: restarted'] });
+    expect(events).toEqual([{ unit: 'web', message: 'reloaded' }]);
+    const bad = await server(async () => ({ summary: 'web: restarted' }));
+    await expect(callVerb(bad.path, 'reload', {})).rejects.toMatchObject({ code: 'LAUNCHER_CONTROL_PROTOCOL', context: { key: 'result.summary' } });
   });
 });

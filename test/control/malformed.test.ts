@@ -4,7 +4,8 @@ import { MAX_LINE_BYTES } from '../../src/control/protocol.js';
 import { listOpenFds } from '../../src/sys/fds.js';
 import { stopFdWatcher } from '../../src/sys/poll.js';
 import { waitFor } from '../helpers/wait.js';
-import { exchange, finalFor, line, startTestServer, type TestServer } from './harness.js';
+import { ok } from '../helpers/sys.js';
+import { exchange, finalFor, line, startTestServer, type TestServer } from '../helpers/control-server.js';
 
 let current: TestServer | undefined;
 afterEach(async () => {
@@ -59,7 +60,7 @@ describe('malformed requests', () => {
 
   it('survives thousands of fuzzed lines and still answers ping', async () => {
     current = await startTestServer();
-    const fdsBefore = listOpenFds().length;
+    const fdsBefore = ok(listOpenFds()).length;
     const random = seeded(0xc0ffee);
     const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
     const junk = (length: number): Buffer => Buffer.from(Array.from({ length }, () => Math.floor(random() * 256)));
@@ -94,6 +95,6 @@ describe('malformed requests', () => {
     const raw = await exchange(current.path, line({ v: 1, id: 77, verb: 'ping' }), (r) => !!finalFor(r, 77));
     expect(finalFor(raw.replies, 77)).toMatchObject({ result: { pong: true } });
     // Every fuzzed connection was closed: no fd leaked.
-    await waitFor(() => listOpenFds().length <= fdsBefore, { what: `fd count back to ${fdsBefore}` });
+    await waitFor(() => ok(listOpenFds()).length <= fdsBefore, { what: `fd count back to ${fdsBefore}` });
   });
 });

@@ -5,7 +5,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { request } from '../../src/control/client.js';
 import { stopFdWatcher } from '../../src/sys/poll.js';
 import { waitFor } from '../helpers/wait.js';
-import { startTestServer, type TestServer } from './harness.js';
+import { startTestServer, type TestServer } from '../helpers/control-server.js';
 
 let current: TestServer | undefined;
 afterEach(async () => {

@@ -6,7 +6,7 @@ import { startControlServer, type ControlHandler } from '../../src/control/serve
 import { LauncherError } from '../../src/errors.js';
 import { stopFdWatcher } from '../../src/sys/poll.js';
 import { waitFor } from '../helpers/wait.js';
-import { exchange, finalFor, line, startTestServer, type TestServer } from './harness.js';
+import { exchange, finalFor, line, startTestServer, type TestServer } from '../helpers/control-server.js';
 
 let current: TestServer | undefined;
 afterEach(async () => {
@@ -123,7 +123,7 @@ describe('a client that disconnects mid-operation', () => {
     let completed = false;
     let aborted = false;
     let started = false;
-    const handler: ControlHandler = async (req, ctx) => {
+    const handler: ControlHandler<object> = async (req, ctx) => {
       if (req.verb !== 'restart') return {};
       started = true;
       ctx.signal.addEventListener('abort', () => (aborted = true));

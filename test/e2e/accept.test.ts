@@ -10,8 +10,8 @@ import { buildLibsystemdClient, requirePeers } from '../helpers/peers.js';
 import { freePort } from '../helpers/ports.js';
 import { makeTmpDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
-import { cleanupLaunchers, cli, FIXTURES, makeUnitDir, startLauncher, unitStatus } from './harness.js';
-import { connectLines, type LineClient } from './line-client.js';
+import { cleanupLaunchers, cli, FIXTURES, makeUnitDir, startLauncher, unitStatus } from '../helpers/launcher.js';
+import { connectLines, type LineClient } from '../helpers/line-client.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(async () => {

@@ -6,7 +6,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeTmpDir } from '../helpers/tmp.js';
-import { ROOT } from './harness.js';
+import { ROOT } from '../helpers/launcher.js';
 
 interface BenchResults {
   restart: { name: string; requests: number; failed: number; restarts: { ms: number; readyMs: number }[]; svg: string }[];

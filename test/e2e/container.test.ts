@@ -7,12 +7,12 @@ import { execa } from 'execa';
 import { chmodSync, copyFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, httpGet, waitForHttp } from './harness.js';
-import type { StatusReply } from '../../src/entrypoint/status-reply.js';
+import { ROOT, httpGet, waitForHttp } from '../helpers/launcher.js';
+import type { StatusReply } from '../../src/control/replies.js';
 import { freePort } from '../helpers/ports.js';
 import { makeTmpDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
-import { NODE_IMAGE, containerProcesses, ensureNodeImage, podman, podmanFlags, podmanOk, podmanProblem } from './podman.js';
+import { NODE_IMAGE, containerProcesses, ensureNodeImage, podman, podmanFlags, podmanOk, podmanProblem } from '../helpers/podman.js';
 
 const problem = await podmanProblem();
 // Skipped only where podman cannot run, and never in CI (CI=true), where that is a failure.

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { portableCli, type PortableCli } from '../helpers/portable-cli.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, FIXTURES, cleanupLaunchers, httpGet, makeUnitDir, startLauncher, waitForHttp, type RunningLauncher } from './harness.js';
+import { ROOT, FIXTURES, cleanupLaunchers, httpGet, makeUnitDir, startLauncher, waitForHttp, type RunningLauncher } from '../helpers/launcher.js';
 import { freePort } from '../helpers/ports.js';
 import { withDeadline } from '../helpers/wait.js';
 

@@ -5,7 +5,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FIXTURES, ROOT, cleanupLaunchers, cli, httpGet, makeUnitDir, startLauncher, waitForHttp, type RunningLauncher, statusJson, unitStatus, tcpConnects } from './harness.js';
+import { FIXTURES, ROOT, cleanupLaunchers, cli, httpGet, makeUnitDir, startLauncher, waitForHttp, type RunningLauncher, statusJson, unitStatus, tcpConnects } from '../helpers/launcher.js';
 import { freePort } from '../helpers/ports.js';
 import { waitFor, withDeadline } from '../helpers/wait.js';
 

@@ -10,11 +10,11 @@ import { parseAllDocuments } from 'yaml';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { Service } from 'kubernetes-models/v1/Service';
-import { ROOT, httpGet } from './harness.js';
+import { ROOT, httpGet } from '../helpers/launcher.js';
 import { freePort } from '../helpers/ports.js';
 import { makeTmpDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
-import { cleanupWrapped, startWrapped } from '../fixtures/e2e/pid1/wrapped.js';
+import { cleanupWrapped, startWrapped } from '../helpers/wrapped.js';
 
 const EXAMPLES = path.join(ROOT, 'examples');
 const cleanups: (() => void)[] = [];

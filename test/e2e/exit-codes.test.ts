@@ -5,10 +5,10 @@ import { execa } from 'execa';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CLI, cli, makeUnitDir } from './harness.js';
+import { CLI, cli, makeUnitDir } from '../helpers/launcher.js';
 import { freePort } from '../helpers/ports.js';
 import { makeTmpDir } from '../helpers/tmp.js';
-import { UNSHARE_PID1 } from '../fixtures/e2e/pid1/wrapped.js';
+import { UNSHARE_PID1 } from '../helpers/wrapped.js';
 
 const tmp = makeTmpDir('launcher-exit-');
 afterAll(() => tmp.cleanup());

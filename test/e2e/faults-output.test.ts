@@ -10,9 +10,10 @@ import { close } from '../../src/sys/libc.js';
 import { pipeCloexec } from '../../src/sys/pipe.js';
 import { cpuPercentOver, rssKiB } from '../helpers/proc.js';
 import { waitFor, withDeadline } from '../helpers/wait.js';
-import { CLI, makeUnitDir } from './harness.js';
-import { collectLines } from './output-lines.js';
+import { CLI, makeUnitDir } from '../helpers/launcher.js';
+import { collectLines } from '../helpers/output-lines.js';
 import { requirePeers } from '../helpers/peers.js';
+import { ok } from '../helpers/sys.js';
 
 /** A quiet launcher: well under 1 % of a core; the old code spun at 100 %. */
 const IDLE_PERCENT = 1;
@@ -26,7 +27,7 @@ afterEach(async () => {
 /** `launcher up` with its stdout on the write end of a real pipe (as a shell's `|` gives it); the test holds the read end. */
 function upOnPipe(unitsDir: string, extraArgs: string[] = []) {
   const control = path.join(path.dirname(unitsDir), 'control.sock');
-  const [readEnd, writeEnd] = pipeCloexec();
+  const [readEnd, writeEnd] = ok(pipeCloexec());
   const child: ResultPromise = execa(process.execPath, [CLI, 'up', '--units', unitsDir, '--control', control, ...extraArgs], {
     stdio: ['ignore', writeEnd as 3, 'pipe'],
     reject: false,

@@ -7,8 +7,8 @@ import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CLI, cleanupLaunchers, cli, makeUnitDir, startLauncher, statusJson, unitStatus, waitForState } from './harness.js';
-import { collectLines } from './output-lines.js';
+import { CLI, cleanupLaunchers, cli, makeUnitDir, startLauncher, statusJson, unitStatus, waitForState } from '../helpers/launcher.js';
+import { collectLines } from '../helpers/output-lines.js';
 import { makeTmpDir } from '../helpers/tmp.js';
 import { waitFor, withDeadline } from '../helpers/wait.js';
 

@@ -11,8 +11,8 @@ import { buildLibsystemdClient, requirePeers } from '../helpers/peers.js';
 import { freePort } from '../helpers/ports.js';
 import { makeTmpDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
-import { cleanupLaunchers, FIXTURES, ROOT, makeUnitDir, startLauncher, unitStatus, waitForAllRunning, type RunningLauncher } from './harness.js';
-import { connectLines } from './line-client.js';
+import { cleanupLaunchers, FIXTURES, ROOT, makeUnitDir, startLauncher, unitStatus, waitForAllRunning, type RunningLauncher } from '../helpers/launcher.js';
+import { connectLines } from '../helpers/line-client.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(async () => {

@@ -7,8 +7,8 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/ports.js';
 import { waitFor } from '../helpers/wait.js';
-import { childrenOf, cleanupLaunchers, FIXTURES, httpGet, makeUnitDir, startLauncher, statusJson, type RunningLauncher } from './harness.js';
-import { startLoad } from './load.js';
+import { childrenOf, cleanupLaunchers, FIXTURES, httpGet, makeUnitDir, startLauncher, statusJson, type RunningLauncher } from '../helpers/launcher.js';
+import { startLoad } from '../helpers/load.js';
 
 const SERVICE = path.join(FIXTURES, 'e2e/fleet/fleet-service.mjs');
 const INSTANCES = 4;

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/ports.js';
 import { waitFor, withDeadline } from '../helpers/wait.js';
-import { cleanupLaunchers, FIXTURES, httpGet, makeUnitDir, ROOT, startLauncher, statusJson } from './harness.js';
+import { cleanupLaunchers, FIXTURES, httpGet, makeUnitDir, ROOT, startLauncher, statusJson } from '../helpers/launcher.js';
 
 const SERVICE = path.join(FIXTURES, 'e2e/fleet/named-sockets.mjs');
 

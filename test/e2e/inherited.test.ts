@@ -6,11 +6,11 @@ import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { FIXTURES, cli, makeUnitDir } from './harness.js';
+import { FIXTURES, cli, makeUnitDir } from '../helpers/launcher.js';
 import { freePort } from '../helpers/ports.js';
 import { makeTmpDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
-import { cleanupWrapped, startWrapped } from '../fixtures/e2e/pid1/wrapped.js';
+import { cleanupWrapped, startWrapped } from '../helpers/wrapped.js';
 import { buildLibsystemdClient, requirePeers } from '../helpers/peers.js';
 
 let sdEcho = '';

@@ -9,8 +9,8 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/ports.js';
 import { waitFor, withDeadline } from '../helpers/wait.js';
-import { CLI, cleanupLaunchers, cli, httpGet, makeUnitDir, startLauncher } from './harness.js';
-import { collectLines } from './output-lines.js';
+import { CLI, cleanupLaunchers, cli, httpGet, makeUnitDir, startLauncher } from '../helpers/launcher.js';
+import { collectLines } from '../helpers/output-lines.js';
 import { requirePeers } from '../helpers/peers.js';
 
 const cleanups: (() => void | Promise<void>)[] = [];

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/ports.js';
 import { waitFor, withDeadline } from '../helpers/wait.js';
-import { childrenOf, cleanupLaunchers, FIXTURES, httpGet, makeUnitDir, startLauncher, statusJson, waitForState, type RunningLauncher } from './harness.js';
+import { childrenOf, cleanupLaunchers, FIXTURES, httpGet, makeUnitDir, startLauncher, statusJson, waitForState, type RunningLauncher } from '../helpers/launcher.js';
 import { requirePeers } from '../helpers/peers.js';
 
 const FLEET = path.join(FIXTURES, 'e2e/fleet');

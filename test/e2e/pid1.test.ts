@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanupLaunchers, cli, makeUnitDir, startLauncher } from './harness.js';
+import { cleanupLaunchers, cli, makeUnitDir, startLauncher } from '../helpers/launcher.js';
 import { waitFor } from '../helpers/wait.js';
 import {
   UNSHARE_PID1,
@@ -15,7 +15,7 @@ import {
   processExists,
   startWrapped,
   zombieChildrenOf,
-} from '../fixtures/e2e/pid1/wrapped.js';
+} from '../helpers/wrapped.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(async () => {

@@ -5,8 +5,8 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FIXTURES, cleanupLaunchers, makeUnitDir, startLauncher, statusJson, waitForAllRunning, type RunningLauncher } from './harness.js';
-import { startLoad } from './load.js';
+import { FIXTURES, cleanupLaunchers, makeUnitDir, startLauncher, statusJson, waitForAllRunning, type RunningLauncher } from '../helpers/launcher.js';
+import { startLoad } from '../helpers/load.js';
 import { freePort } from '../helpers/ports.js';
 import { waitFor } from '../helpers/wait.js';
 

@@ -2,8 +2,8 @@
 // and sending its own READY=1 from the master) under load loses no request.
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FIXTURES } from './harness.js';
-import { cleanUpAfterEach, expectLosslessRestarts, upWith } from './restart-helpers.js';
+import { FIXTURES } from '../helpers/launcher.js';
+import { cleanUpAfterEach, expectLosslessRestarts, upWith } from '../helpers/restart.js';
 import { requirePeers } from '../helpers/peers.js';
 
 const RESTART_FIXTURES = path.join(FIXTURES, 'e2e/restart');

@@ -4,9 +4,9 @@
 // restart-node-load.test.ts.)
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FIXTURES, httpGet } from './harness.js';
-import { parseSwaps } from './load.js';
-import { cleanUpAfterEach, expectLosslessRestarts, upWith } from './restart-helpers.js';
+import { FIXTURES, httpGet } from '../helpers/launcher.js';
+import { parseSwaps } from '../helpers/load.js';
+import { cleanUpAfterEach, expectLosslessRestarts, upWith } from '../helpers/restart.js';
 
 const RESTART_FIXTURES = path.join(FIXTURES, 'e2e/restart');
 const NODE_SERVICE = path.join(FIXTURES, 'e2e/http-service.mjs');

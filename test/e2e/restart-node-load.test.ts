@@ -2,8 +2,8 @@
 // connection per request) loses no request, with handoff overlap and stop-first.
 import path from 'node:path';
 import { describe, it } from 'vitest';
-import { FIXTURES } from './harness.js';
-import { cleanUpAfterEach, expectLosslessRestarts, upWith } from './restart-helpers.js';
+import { FIXTURES } from '../helpers/launcher.js';
+import { cleanUpAfterEach, expectLosslessRestarts, upWith } from '../helpers/restart.js';
 
 const NODE_SERVICE = path.join(FIXTURES, 'e2e/http-service.mjs');
 cleanUpAfterEach();

@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FIXTURES, cleanupLaunchers, makeUnitDir, startLauncher, unitStatus } from './harness.js';
+import { FIXTURES, cleanupLaunchers, makeUnitDir, startLauncher, unitStatus } from '../helpers/launcher.js';
 import { waitFor } from '../helpers/wait.js';
 import { requirePeers } from '../helpers/peers.js';
 

@@ -3,9 +3,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanupLaunchers, FIXTURES, makeUnitDir, startLauncher, waitForHttp } from './harness.js';
+import { cleanupLaunchers, FIXTURES, makeUnitDir, startLauncher, waitForHttp } from '../helpers/launcher.js';
 import { freePort } from '../helpers/ports.js';
-import { UNSHARE_PID1, cleanupWrapped, nsPids, processExists, startWrapped } from '../fixtures/e2e/pid1/wrapped.js';
+import { UNSHARE_PID1, cleanupWrapped, nsPids, processExists, startWrapped } from '../helpers/wrapped.js';
 
 const HTTP_SERVICE = path.join(FIXTURES, 'e2e/http-service.mjs');
 const PID1_FIXTURES = path.join(FIXTURES, 'e2e/pid1');

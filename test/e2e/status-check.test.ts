@@ -2,7 +2,7 @@
 // and Kubernetes exec probes: exit 0 / 1 printing nothing, 3 with no launcher.
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanupLaunchers, cli, makeUnitDir, startLauncher, unitStatus } from './harness.js';
+import { cleanupLaunchers, cli, makeUnitDir, startLauncher, unitStatus } from '../helpers/launcher.js';
 import { freePort } from '../helpers/ports.js';
 import { makeTmpDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';

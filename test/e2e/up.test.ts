@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/ports.js';
 import { makeTmpDir } from '../helpers/tmp.js';
-import { cleanupLaunchers, FIXTURES, httpGet, makeUnitDir, startLauncher, waitForHttp } from './harness.js';
+import { cleanupLaunchers, FIXTURES, httpGet, makeUnitDir, startLauncher, waitForHttp } from '../helpers/launcher.js';
 import { buildLibsystemdClient, requirePeers } from '../helpers/peers.js';
 
 const cleanups: (() => void)[] = [];

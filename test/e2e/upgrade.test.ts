@@ -4,13 +4,13 @@
 import { readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { FIXTURES, ROOT, cleanupLaunchers, httpGet, makeUnitDir, startLauncher, statusJson, waitForAllRunning, waitForState, type RunningLauncher } from './harness.js';
-import { startLoad } from './load.js';
+import { FIXTURES, ROOT, cleanupLaunchers, httpGet, makeUnitDir, startLauncher, statusJson, waitForAllRunning, waitForState, type RunningLauncher } from '../helpers/launcher.js';
+import { startLoad } from '../helpers/load.js';
 import { freePort } from '../helpers/ports.js';
 import { portableCli, type PortableCli } from '../helpers/portable-cli.js';
 import { waitFor } from '../helpers/wait.js';
 import { requirePeers } from '../helpers/peers.js';
-import { connectLines } from './line-client.js';
+import { connectLines } from '../helpers/line-client.js';
 import { openNotifySocket } from '../../src/supervisor/notify.js';
 import type { NotifyMessage } from '../../src/supervisor/contract.js';
 import { stopFdWatcher } from '../../src/sys/poll.js';

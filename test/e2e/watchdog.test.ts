@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/wait.js';
-import { cleanupLaunchers, FIXTURES, makeUnitDir, startLauncher, statusJson } from './harness.js';
+import { cleanupLaunchers, FIXTURES, makeUnitDir, startLauncher, statusJson } from '../helpers/launcher.js';
 
 const SERVICE = path.join(FIXTURES, 'e2e/fleet/watchdog-service.mjs');
 const INTERVAL_MS = 1000;

@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Reaper } from '../../src/entrypoint/reaper.js';
 import { readProcStat, waitpidNoHang, zombieChildPids } from '../../src/sys/process.js';
-import { rawSpawn } from '../fixtures/pid1/raw-spawn.js';
+import { rawSpawn } from '../helpers/raw-spawn.js';
 import { waitFor } from '../helpers/wait.js';
 
 const orphans = new Set<number>();
@@ -53,7 +53,7 @@ describe('Reaper (in process)', () => {
     expect(reaper.reaped).toBe(1);
     expect(readProcStat(a)).toBeUndefined();
     expect(readProcStat(claimed)?.state).toBe('Z');
-    expect(lines).toEqual([`reaped orphan ${a} (exit 4)`]);
+    expect(lines).toEqual([`reaped orphan ${a} (exit status 4)`]);
     expect(reaper.sweep()).toBe(0);
   });
 

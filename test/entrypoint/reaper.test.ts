@@ -2,7 +2,7 @@
 // children are never stolen (every execa promise resolves with its real exit code).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
-import { buildForFixtures, fixturePath } from '../fixtures/pid1/build.js';
+import { buildForFixtures, fixturePath } from '../helpers/build-fixtures.js';
 
 interface Report {
   pid: number;

@@ -6,7 +6,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { STATE_VERSION, parseState, stateFds } from '../../src/entrypoint/upgrade-state.js';
-import { FIXTURES } from '../e2e/harness.js';
+import { FIXTURES } from '../helpers/launcher.js';
 
 const DIR = path.join(FIXTURES, 'state');
 const fixtures = readdirSync(DIR).filter((f) => /^v\d+\.json$/.test(f));

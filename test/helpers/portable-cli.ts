@@ -23,5 +23,5 @@ export async function portableCli(root: string): Promise<PortableCli> {
   }
   // Copies keep the clone's modes; the folders npm made for scoped packages are new, and 0700 under umask 077.
   await execa('chmod', ['-R', 'a+rX', dir]);
-  return { cli: path.join(dir, 'dist/cmd/launcher.js'), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  return { cli: path.join(dir, 'dist/cmd/launcher.cjs'), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }

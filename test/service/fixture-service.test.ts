@@ -16,6 +16,7 @@ import { freePort } from '../helpers/ports.js';
 import { makeTmpDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
 import { requirePeers } from '../helpers/peers.js';
+import { must, ok } from '../helpers/sys.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const fixture = path.join(root, 'test/fixtures/notify/service.mjs');
@@ -35,12 +36,12 @@ beforeAll(async () => {
 
 /** A raw listening TCP socket on loopback (CLOEXEC, as the launcher holds it) and its port. */
 function tcpListener(): { fd: number; port: number } {
-  const fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC);
-  cleanups.push(() => close(fd));
-  setsockoptInt(fd, SOL_SOCKET, SO_REUSEADDR, 1);
-  bind(fd, { family: 'inet4', host: '127.0.0.1', port: 0 });
-  listen(fd, 64);
-  return { fd, port: Number(getsockname(fd).split(':').pop()) };
+  const fd = must(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC), 'socket');
+  cleanups.push(() => void close(fd));
+  must(setsockoptInt(fd, SOL_SOCKET, SO_REUSEADDR, 1), 'setsockopt');
+  must(bind(fd, { family: 'inet4', host: '127.0.0.1', port: 0 }), 'bind');
+  must(listen(fd, 64), 'listen');
+  return { fd, port: Number(ok(getsockname(fd)).split(':').pop()) };
 }
 
 /** execa's types list only the literal fds 3-9 for stdio entries; child_process takes any open fd. */
@@ -123,6 +124,25 @@ describe('a Node service using socket-launcher/service', () => {
   it('is a no-op without NOTIFY_SOCKET and without LISTEN_* (runs on its own)', async () => {
     const { stdout } = await execa(process.execPath, [fixture, 'report'], { env: cleanEnv({}), extendEnv: false });
     expect(JSON.parse(stdout)).toMatchObject({ listeners: [], sent: false, watchdog: null });
+  });
+
+  it('loads koffi only for a call that needs it, not at import', async () => {
+    const probe = [
+      "import { createRequire } from 'node:module';",
+      `const service = await import(${JSON.stringify(path.join(root, 'dist/src/service/index.js'))});`,
+      'const loaded = () => Object.keys(createRequire(import.meta.url).cache).some((f) => f.includes("/node_modules/koffi/"));',
+      'const atImport = loaded();',
+      'service.listeners({}); service.notify.ready(); service.watchdogInterval({});',
+      'const afterNoOps = loaded();',
+      'service.listeners({ LISTEN_PID: String(process.pid), LISTEN_FDS: "1" });',
+      'console.log(JSON.stringify({ atImport, afterNoOps, afterCall: loaded() }));',
+    ].join('\n');
+    const { stdout } = await execa(process.execPath, ['--input-type=module', '-e', probe], {
+      env: cleanEnv({}),
+      extendEnv: false,
+      stdio: ['ignore', 'pipe', 'pipe', asStdioFd(tcpListener().fd)],
+    });
+    expect(JSON.parse(stdout)).toEqual({ atImport: false, afterNoOps: false, afterCall: true });
   });
 
   it('reads WATCHDOG_USEC when WATCHDOG_PID is its own pid', async () => {

@@ -117,7 +117,6 @@ describe('listeners (no inherited fds needed)', () => {
     expect(listeners({ LISTEN_FDS: '2' })).toEqual([]);
     expect(listeners({ LISTEN_PID: String(process.pid) })).toEqual([]);
     expect(listeners({ LISTEN_PID: String(process.pid + 1), LISTEN_FDS: '2' })).toEqual([]);
-    expect(listeners({ LISTEN_PID: String(process.pid), LISTEN_FDS: '0' })).toEqual([]);
   });
 
   it('throws on malformed values meant for this process', () => {
@@ -125,11 +124,14 @@ describe('listeners (no inherited fds needed)', () => {
     expect(() => listeners({ LISTEN_PID: 'abc', LISTEN_FDS: '1' })).toThrow(/LISTEN_PID/);
     expect(() => listeners({ LISTEN_PID: pid, LISTEN_FDS: 'two' })).toThrow(/LISTEN_FDS/);
     expect(() => listeners({ LISTEN_PID: pid, LISTEN_FDS: '2', LISTEN_FDNAMES: 'a:b:c' })).toThrow(/3 names for LISTEN_FDS=2/);
+    // As sd_listen_fds (-EINVAL): a manager never passes "no fds" this way.
+    expect(() => listeners({ LISTEN_PID: pid, LISTEN_FDS: '0' })).toThrowError(expect.objectContaining({ code: 'LAUNCHER_LISTEN_FDS' }));
   });
 
   it('listener() explains what is missing', () => {
     expect(() => listener('http', {})).toThrow(/no inherited socket named "http"; no sockets were passed/);
     expect(() => listener(undefined, {})).toThrow(/no inherited socket; no sockets were passed/);
+    expect(() => listener('http', {})).toThrowError(expect.objectContaining({ code: 'LAUNCHER_NO_SOCKET', context: expect.objectContaining({ socket: 'http' }) }));
   });
 });
 

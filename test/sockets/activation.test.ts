@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { bindUnitSockets } from '../../src/sockets/index.js';
 import { markStrayFdsCloexec } from '../../src/sys/fds.js';
 import { readProcStat } from '../../src/sys/process.js';
-import { Tracker, fixturePath, httpGet, q, stdoutOf, udpRoundTrip, unitFrom } from '../fixtures/services/harness.js';
+import { Tracker, fixturePath, httpGet, q, stdoutOf, udpRoundTrip, unitFrom } from '../helpers/services.js';
 import { freePort } from '../helpers/ports.js';
 import { makeTmpDir } from '../helpers/tmp.js';
 import { waitFor, withDeadline } from '../helpers/wait.js';

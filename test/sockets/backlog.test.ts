@@ -5,7 +5,7 @@ import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { bindUnitSockets } from '../../src/sockets/index.js';
 import { O_NONBLOCK, getStatusFlags } from '../../src/sys/libc.js';
-import { Tracker, fixturePath, httpGet, stdoutOf, unitFrom } from '../fixtures/services/harness.js';
+import { Tracker, fixturePath, httpGet, stdoutOf, unitFrom } from '../helpers/services.js';
 import { freePort } from '../helpers/ports.js';
 import { makeTmpDir } from '../helpers/tmp.js';
 import { waitFor, withDeadline } from '../helpers/wait.js';

@@ -11,7 +11,7 @@ import { isFdOpen } from '../../src/sys/fds.js';
 import { IPPROTO_IPV6, IPPROTO_TCP, TCP_NODELAY, IPV6_V6ONLY, SOCK_DGRAM, SOCK_CLOEXEC, SOCK_SEQPACKET, SOCK_STREAM, SOL_SOCKET, SO_ACCEPTCONN, SO_KEEPALIVE, SO_REUSEPORT, SO_TYPE, connect, getsockoptInt, socket } from '../../src/sys/socket.js';
 import { AF_INET, AF_UNIX } from '../../src/sys/sockaddr.js';
 import { loadUnitFile, type Unit } from '../../src/units/index.js';
-import { Tracker, q, unitFrom } from '../fixtures/services/harness.js';
+import { Tracker, q, unitFrom } from '../helpers/services.js';
 import { freePort } from '../helpers/ports.js';
 import { makeTmpDir } from '../helpers/tmp.js';
 

@@ -7,10 +7,11 @@ import { execa, type ResultPromise } from 'execa';
 import { InheritedFds, parseListenEnv, takeInheritedFds } from '../../src/sockets/inherited.js';
 import { close } from '../../src/sys/libc.js';
 import { listOpenFds } from '../../src/sys/fds.js';
-import { buildForFixtures, fixturePath } from '../fixtures/pid1/build.js';
+import { buildForFixtures, fixturePath } from '../helpers/build-fixtures.js';
 import { freePort } from '../helpers/ports.js';
 import { waitFor } from '../helpers/wait.js';
 import { requirePeers } from '../helpers/peers.js';
+import { ok } from '../helpers/sys.js';
 
 describe('parseListenEnv', () => {
   const pid = 4242;
@@ -100,8 +101,8 @@ describe('InheritedFds', () => {
     const warnings: string[] = [];
     inherited.closeUnused((line) => warnings.push(line));
     expect(warnings).toEqual([`inherited socket fd ${b} (name "spare") is used by no unit, closing it`]);
-    expect(listOpenFds()).not.toContain(b);
-    expect(listOpenFds()).toContain(a);
+    expect(ok(listOpenFds())).not.toContain(b);
+    expect(ok(listOpenFds())).toContain(a);
     expect(inherited.names()).toEqual([]);
   });
 

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { UnitSupervisor, type RestartReport } from '../../src/supervisor/index.js';
 import type { SupervisorEvent } from '../../src/supervisor/contract.js';
 import type { ServiceSpec } from '../../src/units/types.js';
-import { FakeEnv, datagram, flush, makeUnit, type FakeChild } from './fake-env.js';
+import { FakeEnv, datagram, flush, makeUnit, type FakeChild } from '../helpers/fake-env.js';
 
 async function running(service: Partial<ServiceSpec> = {}) {
   const env = new FakeEnv();

@@ -2,7 +2,7 @@
 // restart policy with backoff and start limit, stop escalation, on-demand, settled.
 import { describe, expect, it } from 'vitest';
 import { UnitSupervisor, type SettledEvent, type TransitionEvent } from '../../src/supervisor/index.js';
-import { FakeEnv, datagram, flush, makeUnit } from './fake-env.js';
+import { FakeEnv, datagram, flush, makeUnit } from '../helpers/fake-env.js';
 import type { ServiceSpec } from '../../src/units/types.js';
 
 function setup(service: Partial<ServiceSpec> = {}) {

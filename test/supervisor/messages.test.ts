@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { UnitSupervisor } from '../../src/supervisor/index.js';
 import type { ServiceSpec } from '../../src/units/types.js';
-import { FakeEnv, datagram, flush, makeUnit } from './fake-env.js';
+import { FakeEnv, datagram, flush, makeUnit } from '../helpers/fake-env.js';
 
 async function running(service: Partial<ServiceSpec> = {}) {
   const env = new FakeEnv();

@@ -1,7 +1,7 @@
 // The notify socket against real senders: systemd-notify (which credits its
 // parent and follows with a BARRIER=1 fd), python3-systemd, a foreign raw
 // sender, oversize and NUL datagrams, a path and an abstract address, bursts.
-import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -14,6 +14,11 @@ import { stopFdWatcher } from '../../src/sys/poll.js';
 import { makeTmpDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
 import { requirePeers } from '../helpers/peers.js';
+import { must, ok } from '../helpers/sys.js';
+import { close } from '../../src/sys/libc.js';
+import { AF_UNIX } from '../../src/sys/sockaddr.js';
+import { bind, socket, SOCK_CLOEXEC, SOCK_DGRAM } from '../../src/sys/socket.js';
+import { E } from '../../src/sys/errno.js';
 
 const PYTHON = '/usr/bin/python3';
 
@@ -57,7 +62,7 @@ describe('openNotifySocket with real senders', () => {
   it('takes systemd-notify --ready --status from its parent shell and closes the BARRIER fd', async (context) => {
     requirePeers(context, 'systemd');
     const r = record(path.join(tmpDir(), 'notify.sock'));
-    const fdsBefore = listOpenFds();
+    const fdsBefore = ok(listOpenFds());
     const started = Date.now();
     // systemd 252 run as root credits the datagram to its PARENT (here the
     // shell, whose pid we know), then sends BARRIER=1 with a pipe fd from its
@@ -77,7 +82,7 @@ describe('openNotifySocket with real senders', () => {
     expect(barrier!.pid).not.toBe(shell.pid);
     expect(barrier!.pid).not.toBe(process.pid);
     expect(r.ignored).toEqual([]);
-    await waitFor(() => JSON.stringify(listOpenFds()) === JSON.stringify(fdsBefore), { what: 'no fd left open' });
+    await waitFor(() => JSON.stringify(ok(listOpenFds())) === JSON.stringify(fdsBefore), { what: 'no fd left open' });
   });
 
   it('takes python3-systemd daemon.notify on an abstract address with the python pid', async (context) => {
@@ -140,21 +145,35 @@ describe('openNotifySocket with real senders', () => {
 describe('openNotifySocket lifecycle', () => {
   it('binds a 0777 socket file, replaces a stale one, and removes it on close', () => {
     const address = path.join(tmpDir(), 'stale.sock');
-    const first = openNotifySocket(address, { onMessage: () => {} });
-    // Simulate a launcher that died: its socket file stays behind.
+    // A launcher that died leaves its socket file behind, with nobody listening on it.
+    const dead = must(socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC), 'socket');
+    must(bind(dead, { family: 'unix', path: address }), 'bind');
+    close(dead);
+    const fresh = openNotifySocket(address, { onMessage: () => {} });
+    cleanups.push(() => fresh.close());
     expect(statSync(address).isSocket()).toBe(true);
     expect(statSync(address).mode & 0o777).toBe(0o777);
+    expect(fresh.address).toBe(address);
+    fresh.close();
+    expect(existsSync(address)).toBe(false);
+    fresh.close(); // idempotent
+  });
+
+  it('refuses a path a live socket holds, and never removes a successor\'s file', () => {
+    const address = path.join(tmpDir(), 'live.sock');
+    const first = openNotifySocket(address, { onMessage: () => {} });
+    cleanups.push(() => first.close());
+    expect(() => openNotifySocket(address, { onMessage: () => {} })).toThrowError(
+      expect.objectContaining({ code: 'LAUNCHER_BIND', context: expect.objectContaining({ errnoName: 'EADDRINUSE' }) }),
+    );
+    // Someone removed the file; a successor binds the path anew.
+    unlinkSync(address);
     const second = openNotifySocket(address, { onMessage: () => {} });
-    cleanups.push(() => {
-      first.close();
-      second.close();
-    });
-    expect(second.address).toBe(address);
+    cleanups.push(() => second.close());
     first.close(); // the predecessor must not remove its successor's file
     expect(statSync(address).isSocket()).toBe(true);
     second.close();
     expect(existsSync(address)).toBe(false);
-    second.close(); // idempotent
   });
 
   it('refuses to replace a file that is not a socket', () => {
@@ -184,16 +203,12 @@ describe('openNotifySocket lifecycle', () => {
     // watcher's wake-up lands, so the abstract name goes away a moment later.
     const refused = await waitFor(
       () => {
-        try {
-          sendDatagram(address, Buffer.from('READY=1'));
-          return undefined;
-        } catch (error) {
-          return error as { context: { errnoName?: string } };
-        }
+        const ret = sendDatagram(address, Buffer.from('READY=1'));
+        return ret < 0 ? ret : undefined;
       },
       { what: 'the closed socket to refuse datagrams', timeoutMs: 3000 },
     );
-    expect(refused.context.errnoName).toBe('ECONNREFUSED');
+    expect(refused).toBe(-E.ECONNREFUSED);
     await new Promise((r) => setImmediate(r));
     expect(messages).toHaveLength(1);
   });

@@ -11,7 +11,7 @@ import { stopFdWatcher } from '../../src/sys/poll.js';
 import { freePort } from '../helpers/ports.js';
 import { makeTmpDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
-import { unitFrom } from '../fixtures/services/harness.js';
+import { unitFrom } from '../helpers/services.js';
 
 const cleanups: (() => void | Promise<void>)[] = [];
 afterEach(async () => {

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { backoffDelay, isCleanExit, isStableRun, shouldRestart, startLimitHit } from '../../src/supervisor/policy.js';
 import { notifyEffects } from '../../src/supervisor/notify-message.js';
 import { unitState } from '../../src/supervisor/status.js';
-import { datagram } from './fake-env.js';
+import { datagram } from '../helpers/fake-env.js';
 
 describe('policy', () => {
   it('clean exits are status 0 and SIGHUP/SIGINT/SIGTERM/SIGPIPE', () => {

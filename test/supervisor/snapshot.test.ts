@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { UnitSupervisor, PerConnectionSupervisor } from '../../src/supervisor/index.js';
 import type { ServiceSnapshot } from '../../src/supervisor/snapshot.js';
-import { FakeEnv, datagram, makeUnit } from './fake-env.js';
+import { FakeEnv, datagram, makeUnit } from '../helpers/fake-env.js';
 import type { ServiceSpec } from '../../src/units/types.js';
 
 /** Snapshot through JSON (as the memfd carries it) and restore into a fresh supervisor on a new env. */

@@ -7,7 +7,7 @@ import { bindUnitSockets } from '../../src/sockets/index.js';
 import { readProcStat } from '../../src/sys/process.js';
 import { CUT_MARKER, MAX_LINE_CHARS } from '../../src/supervisor/spawn-output.js';
 import type { Unit } from '../../src/units/index.js';
-import { Tracker, fixturePath, q, stdoutOf, unitFrom } from '../fixtures/services/harness.js';
+import { Tracker, fixturePath, q, stdoutOf, unitFrom } from '../helpers/services.js';
 import { freePort } from '../helpers/ports.js';
 import { makeTmpDir } from '../helpers/tmp.js';
 import { waitFor, withDeadline } from '../helpers/wait.js';

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { Instance } from '../../src/supervisor/instance.js';
 import { EVENT_TYPES, STATES, type EventType, type InstanceEvent, type State } from '../../src/supervisor/states.js';
 import { TRANSITIONS } from '../../src/supervisor/table.js';
-import { FakeEnv, makeUnit } from './fake-env.js';
+import { FakeEnv, makeUnit } from '../helpers/fake-env.js';
 
 // ready = notify (so starting lasts), on-failure, burst 2 (backoff after one crash, failed after two).
 const unit = makeUnit({ ready: 'notify', startLimitBurst: 2, watchdogMs: 1_000 });

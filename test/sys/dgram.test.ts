@@ -6,8 +6,16 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { close, getFdFlags, FD_CLOEXEC } from '../../src/sys/libc.js';
 import { AF_UNIX } from '../../src/sys/sockaddr.js';
 import { bind, socket, setsockoptInt, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK, SOL_SOCKET, SO_PASSCRED } from '../../src/sys/socket.js';
-import { recvWithCredentials, sendDatagram, unixAddress } from '../../src/sys/dgram.js';
+import { recvWithCredentials as recvOrErrno, sendDatagram, unixAddress } from '../../src/sys/dgram.js';
+import { E } from '../../src/sys/errno.js';
 import { makeTmpDir } from '../helpers/tmp.js';
+import { must, ok } from '../helpers/sys.js';
+
+/** One datagram, or null when nothing is queued (-EAGAIN); any other errno fails the test. */
+function recvWithCredentials(fd: number, maxBytes: number) {
+  const got = recvOrErrno(fd, maxBytes);
+  return got === -E.EAGAIN ? null : ok(got, 'recvmsg');
+}
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -16,10 +24,10 @@ afterEach(() => {
 
 /** A bound, non-blocking receiver with SO_PASSCRED (or without, when asked). */
 function receiver(address: string, passcred = true): number {
-  const fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK);
+  const fd = must(socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK), 'socket');
   cleanups.push(() => close(fd));
-  if (passcred) setsockoptInt(fd, SOL_SOCKET, SO_PASSCRED, 1);
-  bind(fd, unixAddress(address));
+  if (passcred) must(setsockoptInt(fd, SOL_SOCKET, SO_PASSCRED, 1), 'setsockopt');
+  must(bind(fd, unixAddress(address)!), 'bind');
   return fd;
 }
 
@@ -30,9 +38,9 @@ function tmpSocketPath(): string {
 }
 
 describe('recvWithCredentials', () => {
-  it('returns null when nothing is queued', () => {
+  it('returns -EAGAIN when nothing is queued', () => {
     const fd = receiver(tmpSocketPath());
-    expect(recvWithCredentials(fd, 4096)).toBeNull();
+    expect(recvOrErrno(fd, 4096)).toBe(-E.EAGAIN);
   });
 
   it('reports the payload and the sender pid/uid/gid', () => {
@@ -115,14 +123,15 @@ describe('recvWithCredentials', () => {
 });
 
 describe('sendDatagram', () => {
-  it('throws a LauncherError with errno when nobody listens', () => {
+  it('returns 0 once sent, -errno when nobody listens (as sd_notify)', () => {
     const address = tmpSocketPath();
-    expect(() => sendDatagram(address, Buffer.from('READY=1'))).toThrowError(
-      expect.objectContaining({ code: 'LAUNCHER_SYSCALL', context: expect.objectContaining({ errnoName: 'ENOENT', syscall: 'sendmsg' }) }),
-    );
+    expect(sendDatagram(address, Buffer.from('READY=1'))).toBe(-E.ENOENT);
+    receiver(address);
+    expect(sendDatagram(address, Buffer.from('READY=1'))).toBe(0);
   });
 
-  it('refuses an address that is neither absolute nor abstract', () => {
-    expect(() => sendDatagram('relative.sock', Buffer.from('x'))).toThrow(TypeError);
+  it('refuses an address that is neither absolute nor abstract with -EINVAL', () => {
+    expect(unixAddress('relative.sock')).toBeUndefined();
+    expect(sendDatagram('relative.sock', Buffer.from('x'))).toBe(-E.EINVAL);
   });
 });

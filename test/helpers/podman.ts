@@ -4,7 +4,7 @@
 import { execa } from 'execa';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { ROOT } from './harness.js';
+import { ROOT } from './launcher.js';
 
 /**
  * The tool that builds a local stand-in for node:*-slim and prints this machine's podman

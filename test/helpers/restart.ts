@@ -1,10 +1,10 @@
 // Shared by the restart-under-load tests: a unit for one web service, a
 // launcher running it, and the check that N restarts under load lose nothing.
 import { afterEach, expect } from 'vitest';
-import { cleanupLaunchers, httpGet, makeUnitDir, startLauncher, unitStatus, waitForHttp, type RunningLauncher } from './harness.js';
-import { waitFor } from '../helpers/wait.js';
+import { cleanupLaunchers, httpGet, makeUnitDir, startLauncher, unitStatus, waitForHttp, type RunningLauncher } from './launcher.js';
+import { waitFor } from './wait.js';
 import { restartProblems, restartUnderLoad } from './load.js';
-import { freePort } from '../helpers/ports.js';
+import { freePort } from './ports.js';
 
 export const RESTARTS = 20;
 

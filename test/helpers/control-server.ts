@@ -3,8 +3,8 @@
 import net from 'node:net';
 import path from 'node:path';
 import { startControlServer, type ControlHandler, type ControlServer, type LogLevel } from '../../src/control/server.js';
-import { makeTmpDir } from '../helpers/tmp.js';
-import { withDeadline } from '../helpers/wait.js';
+import { makeTmpDir } from './tmp.js';
+import { withDeadline } from './wait.js';
 
 export interface TestServer {
   server: ControlServer;
@@ -15,10 +15,10 @@ export interface TestServer {
 }
 
 /** A default handler: status echoes its units; everything else echoes the verb. */
-export const echoHandler: ControlHandler = async (req) => ({ verb: req.verb, args: req.args });
+export const echoHandler: ControlHandler<object> = async (req) => ({ verb: req.verb, args: req.args });
 
 /** Starts a control server on `<tmp>/run/control.sock` with `handler`; cleanup closes it and removes the folder. */
-export async function startTestServer(handler: ControlHandler = echoHandler): Promise<TestServer> {
+export async function startTestServer(handler: ControlHandler<object> = echoHandler): Promise<TestServer> {
   const tmp = makeTmpDir('launcher-control-');
   const file = path.join(tmp.dir, 'run', 'control.sock');
   const logs: TestServer['logs'] = [];

@@ -1,7 +1,7 @@
 // Collects a process's output as whole lines (a line split across chunks is
 // joined) and lets tests wait for a line matching a pattern, with a deadline.
 import type { Readable } from 'node:stream';
-import { withDeadline } from '../helpers/wait.js';
+import { withDeadline } from './wait.js';
 
 export interface LineCollector {
   /** Every complete line so far (stdout and stderr interleaved as they arrived). */

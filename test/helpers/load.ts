@@ -1,7 +1,7 @@
 // A small load generator for restart tests: each request on a fresh TCP
 // connection (so a refused or reset connection during a swap is counted), a
 // few requests in flight, bounded in time, loopback only.
-import { httpGet } from './harness.js';
+import { httpGet } from './launcher.js';
 
 export interface LoadReport {
   ok: number;

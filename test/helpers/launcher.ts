@@ -6,13 +6,14 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { StatusReply, UnitStatusReply } from '../../src/entrypoint/status-reply.js';
-import { makeTmpDir } from '../helpers/tmp.js';
-import { waitFor, withDeadline } from '../helpers/wait.js';
+import type { StatusReply, UnitStatusReply } from '../../src/control/replies.js';
+import { makeTmpDir } from './tmp.js';
+import { waitFor, withDeadline } from './wait.js';
 import { collectLines } from './output-lines.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const CLI = path.join(ROOT, 'dist/cmd/launcher.js');
+/** The package's bin (a CommonJS entry that sizes the threadpool, then loads dist/cmd/launcher.js). */
+export const CLI = path.join(ROOT, 'dist/cmd/launcher.cjs');
 export const FIXTURES = path.join(ROOT, 'test/fixtures');
 
 export interface CliResult {

@@ -1,7 +1,7 @@
 // A line-oriented TCP client for e2e tests: one connection kept open across
 // questions, each answered by one line, with deadlines.
 import net from 'node:net';
-import { withDeadline } from '../helpers/wait.js';
+import { withDeadline } from './wait.js';
 
 export interface LineClient {
   /** Sends `text` + newline and resolves with the next line received. */
