@@ -26,6 +26,19 @@ describe('checkResult', () => {
     expect(checkResult('logs', { lines: 3, skipped: 0 })).toEqual({ lines: 3, skipped: 0 });
   });
 
+  it('takes the launcher\'s version and upgrades in `status`, and a launcher older than them', () => {
+    const upgraded = { ...status, launcher: { ...status.launcher, version: '0.2.0', startedAt: 1, upgrades: 2, upgradedAt: 3 } };
+    expect(checkResult('status', upgraded).launcher.upgrades).toBe(2);
+    expect(checkResult('status', { ...status, launcher: { ...upgraded.launcher, upgradedAt: null } }).launcher.upgradedAt).toBeNull();
+    expect(() => checkResult('status', { ...status, launcher: { ...upgraded.launcher, upgrades: '2' } })).toThrowError(
+      expect.objectContaining({ context: expect.objectContaining({ key: 'result.launcher.upgrades' }) }),
+    );
+  });
+
+  it('never takes a result for `upgrade`: success ends the connection, refusal is an error reply', () => {
+    expect(() => checkResult('upgrade', {})).toThrowError(expect.objectContaining({ code: 'LAUNCHER_CONTROL_PROTOCOL' }));
+  });
+
   it('takes a `down` reply without the fields an older launcher did not send', () => {
     expect(checkResult('down', { stopping: true })).toEqual({ stopping: true });
     expect(checkResult('down', { stopping: true, pid: 4, waitingFor: ['web[5]'], deadlineMs: 15000 }).pid).toBe(4);
