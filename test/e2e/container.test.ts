@@ -179,6 +179,17 @@ describe.skipIf(skip)('the example image under podman', () => {
     }
   }, 180_000);
 
+  it('`podman exec … launcher upgrade` re-execs PID 1 in place: same services, still serving', async () => {
+    await waitFor(async () => unit(await status(), 'hello')?.state === 'running', { timeoutMs: 30_000, what: 'hello running' });
+    const before = await status();
+    const result = await podman(['exec', NAME, 'launcher', 'upgrade']);
+    expect(result.exitCode, result.stderr).toBe(0);
+    const after = await status();
+    expect(after.launcher).toMatchObject({ pid: 1, upgrades: (before.launcher.upgrades ?? 0) + 1 });
+    expect(unit(after, 'hello')?.pids).toEqual(unit(before, 'hello')?.pids);
+    expect((await httpGet(port, '/healthz')).status).toBe(200);
+  });
+
   it('`podman stop` ends it with exit 0, every service stopped by SIGTERM', async () => {
     const started = Date.now();
     await podmanOk(['stop', '--time', String(STOP_TIMEOUT_S), NAME], 120_000);
