@@ -26,6 +26,8 @@ export const run: CommandModule = {
       if (command.length === 0) {
         throw new LauncherError('LAUNCHER_USAGE', 'run needs a command after `--`, e.g. `launcher run -l 8080 -- node server.mjs`');
       }
+      // Before the launcher's modules load: their evaluation is the first burst that would grow it.
+      (await import('../../src/entrypoint/young-generation.js')).capYoungGeneration();
       const { runAdHoc } = await import('../../src/entrypoint/up.js');
       return runAdHoc({
         name: argv.name as string,

@@ -17,6 +17,8 @@ export const up: CommandModule = {
   handler: (argv) =>
     finish(async () => {
       // Imported here so that client verbs do not load the launcher (and koffi) at start-up.
+      // Before the launcher's modules load: their evaluation is the first burst that would grow it.
+      (await import('../../src/entrypoint/young-generation.js')).capYoungGeneration();
       const { runUp } = await import('../../src/entrypoint/up.js');
       return runUp({
         unitsDir: unitsDir(argv.units),

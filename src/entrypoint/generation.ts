@@ -63,13 +63,30 @@ function inodeOf(fd: number, pid: number | 'self' = 'self'): string | null {
 }
 
 /**
- * Writes the launcher's generation file whenever its processes or sockets change
- * (coalesced to once per turn of the event loop), atomically (a temporary file
- * renamed over it), and removes it at a clean exit.
+ * The shortest time between two writes while transitions keep coming. Starting 1000
+ * units is thousands of transitions; writing the whole file (and, uncached, reading
+ * /proc/PID/stat of every pid) for each turn of the event loop that had one cost ~1 s of
+ * the launcher's CPU during such a start (measured: bench/FOOTPRINT.md). A crash inside the
+ * window loses at most the pids started since the last write: the next launcher cannot stop
+ * those (they keep running beside it, as with no state file at all), and never signals a
+ * wrong process, since each recorded pid carries its start time.
+ */
+export const WRITE_INTERVAL_MS = 100;
+
+/**
+ * Writes the launcher's generation file whenever its processes or sockets change,
+ * atomically (a temporary file renamed over it), and removes it at a clean exit. A
+ * change after a quiet spell is written on the next turn of the event loop; while
+ * changes keep coming, at most once per WRITE_INTERVAL_MS.
  */
 export class GenerationWriter {
   #scheduled = false;
   #closed = false;
+  #lastWrite = -Infinity;
+  /** Start time of each pid in the last file: read from /proc once per process, not once per write. */
+  #startTimes = new Map<number, number>();
+  /** Each socket's inode (`socket:[N]`); a BoundSocket keeps its fd for its whole life. */
+  readonly #inodes = new WeakMap<object, string>();
   /** Processes of the previous generation still being stopped. */
   previous: GenerationFile['previous'] = [];
 
@@ -78,21 +95,34 @@ export class GenerationWriter {
   schedule(): void {
     if (this.#scheduled || this.#closed) return;
     this.#scheduled = true;
-    setImmediate(() => {
+    const run = (): void => {
       this.#scheduled = false;
       this.writeNow();
-    });
+    };
+    const wait = this.#lastWrite + WRITE_INTERVAL_MS - performance.now();
+    if (wait <= 0) setImmediate(run);
+    else setTimeout(run, wait).unref();
   }
 
   writeNow(): void {
     if (this.#closed) return;
     const self = processStartTime(process.pid);
     if (self === null) return;
+    const known = this.#startTimes;
+    const seen = new Map<number, number>();
+    // A pid is read again only once it has left the file: one reused within a single
+    // interval (pid_max pids later) would keep its old start time, so the next launcher
+    // would leave that process alone rather than stop it.
+    const startTimeOf = (pid: number): number | null => {
+      const startTime = known.get(pid) ?? processStartTime(pid);
+      if (startTime !== null) seen.set(pid, startTime);
+      return startTime;
+    };
     const units: GenerationUnit[] = this.launcher.runtimes().map((r) => {
       const unit = r.supervisor.unit;
       const processes = r.supervisor.status().instances.flatMap((i) => {
         if (i.pid === null) return [];
-        const startTime = processStartTime(i.pid);
+        const startTime = startTimeOf(i.pid);
         return startTime === null ? [] : [{ pid: i.pid, startTime }];
       });
       return {
@@ -101,12 +131,14 @@ export class GenerationWriter {
         stopTimeoutMs: unit.service.stopTimeoutMs,
         // Services get the unit's sockets at fds 3, 4, … in file order; a per-connection unit's processes hold none.
         sockets: r.sockets.flatMap((s, k) => {
-          const inode = inodeOf(s.fd);
+          const inode = this.#inodeOf(s);
           return inode === null || s.spec.accept ? [] : [{ key: bindKey(s.spec), listen: s.spec.listenText, fd: LISTEN_FDS_START + k, inode }];
         }),
         processes,
       };
     });
+    this.#startTimes = seen;
+    this.#lastWrite = performance.now();
     const state: GenerationFile = { format: FORMAT, version: VERSION, launcher: { pid: process.pid, startTime: self }, units, previous: this.previous.filter(alive) };
     try {
       writeFileSync(`${this.file}.tmp`, JSON.stringify(state), { mode: 0o600 });
@@ -114,6 +146,14 @@ export class GenerationWriter {
     } catch (error) {
       this.warn(`cannot write ${this.file} (${(error as NodeJS.ErrnoException).code ?? String(error)}); a crash of this launcher could not be recovered from`);
     }
+  }
+
+  #inodeOf(socket: { readonly fd: number }): string | null {
+    const cached = this.#inodes.get(socket);
+    if (cached !== undefined) return cached;
+    const inode = inodeOf(socket.fd);
+    if (inode !== null) this.#inodes.set(socket, inode);
+    return inode;
   }
 
   /** A clean exit: every service is stopped, nothing to recover. */
