@@ -3,8 +3,10 @@
 // so disk use per file is bounded by (keep + 1) × maxBytes by construction.
 // Writes are asynchronous, one in flight per file, batched; a disk that cannot
 // keep up drops lines past a bounded backlog and says how many.
-import { closeSync, existsSync, fstatSync, openSync, renameSync, unlinkSync, write, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, renameSync, unlinkSync, write, writev, writevSync } from 'node:fs';
 import path from 'node:path';
+import { lineText, type LineChunk } from '../supervisor/spawn-output.js';
+import { cutUtf8, framedSize, frameLines } from './log-frame.js';
 
 /** Bytes a file may hold waiting for the disk before lines are dropped. */
 export const FILE_PENDING_MAX_BYTES = 4 * 1024 * 1024;
@@ -24,10 +26,10 @@ export interface RotationOptions {
 export class RotatingFile {
   private fd: number | null = null;
   private size = 0;
-  /** Lines without their newline, and their byte lengths with it (kept apart: no Buffer per line). */
-  private pending: string[] = [];
-  private pendingSizes: number[] = [];
-  /** The unwritten end of a short write (bytes, maybe mid-character), written first. */
+  /** Whole lines waiting for the disk, a Buffer per chunk or event (not per line), and how many lines each holds. */
+  private pending: Buffer[] = [];
+  private pendingLines: number[] = [];
+  /** The unwritten end of a short write (bytes, maybe mid-line), written first. */
   private head: Buffer | null = null;
   private pendingBytes = 0;
   private dropped = 0;
@@ -42,21 +44,40 @@ export class RotatingFile {
   /** Queues one line (newline added). Never throws, never blocks on the disk. */
   write(line: string): void {
     if (this.closed) return;
-    // Lines are kept without their newline (one string less per line); sizes count it.
-    let text = line;
-    let bytes = Buffer.byteLength(text) + 1;
-    if (bytes > this.opts.maxBytes) {
-      text = Buffer.from(text).subarray(0, this.opts.maxBytes - 1).toString();
-      bytes = Buffer.byteLength(text) + 1;
-    }
+    // A line longer than a whole file is cut to fit in one.
+    const buf = cutUtf8(Buffer.from(line), this.opts.maxBytes - 1);
+    const bytes = buf.length + 1;
     if (this.pendingBytes + bytes > FILE_PENDING_MAX_BYTES) {
       this.dropped++;
       return;
     }
-    this.pending.push(text);
-    this.pendingSizes.push(bytes);
-    this.pendingBytes += bytes;
-    if (!this.writing) this.scheduled ??= setImmediate(() => this.flush());
+    const out = Buffer.allocUnsafe(bytes);
+    buf.copy(out);
+    out[buf.length] = 10;
+    this.queue(out, 1);
+  }
+
+  /**
+   * Queues a chunk of a child's lines, each after `prefix` (the chunk becomes one
+   * Buffer). Never throws, never blocks on the disk; past the backlog bound, lines
+   * are dropped and counted.
+   */
+  writeLines(prefix: Uint8Array, lines: LineChunk): void {
+    let i = 0;
+    while (i < lines.count && !this.closed) {
+      const { buf, next } = frameLines(prefix, lines, i, FILE_PENDING_MAX_BYTES - this.pendingBytes, this.opts.maxBytes);
+      if (next > i) this.queue(buf, next - i);
+      i = next;
+      if (i >= lines.count) break;
+      if (framedSize(prefix.length, lines, i) > this.opts.maxBytes) {
+        // Longer than a whole file (rare): cut like any such line.
+        this.write(Buffer.from(prefix).toString() + lineText(lines, i));
+        i++;
+      } else {
+        this.dropped += lines.count - i;
+        break;
+      }
+    }
   }
 
   /** Writes what is queued (waiting for a write in flight), then closes the file. */
@@ -66,11 +87,13 @@ export class RotatingFile {
     if (this.writing) await new Promise<void>((resolve) => (this.idle = resolve));
     this.closed = true;
     try {
-      while (this.pending.length > 0 || this.dropped > 0 || this.head) {
+      for (;;) {
         const batch = this.nextBatch();
         if (batch === null) break;
-        writeSync(this.fd as number, batch);
-        this.size += batch.length;
+        const total = byteLength(batch);
+        let written = 0;
+        while (written < total) written += writevSync(this.fd as number, written === 0 ? batch : unwritten(batch, written));
+        this.size += total;
       }
     } catch (error) {
       this.report(error as Error);
@@ -79,10 +102,17 @@ export class RotatingFile {
     this.fd = null;
   }
 
+  private queue(buf: Buffer, lines: number): void {
+    this.pending.push(buf);
+    this.pendingLines.push(lines);
+    this.pendingBytes += buf.length;
+    if (!this.writing) this.scheduled ??= setImmediate(() => this.flush());
+  }
+
   private flush(): void {
     this.scheduled = undefined;
     if (this.writing || this.closed) return;
-    let batch: Buffer | null;
+    let batch: Buffer[] | null;
     try {
       batch = this.nextBatch();
     } catch (error) {
@@ -92,13 +122,13 @@ export class RotatingFile {
     if (batch === null) return;
     this.writing = true;
     const fd = this.fd as number;
-    write(fd, batch, 0, batch.length, null, (error, written) => {
+    const done = (error: Error | null, written: number): void => {
       this.writing = false;
       if (error) this.dropAll(error);
       else {
         this.size += written;
         this.failing = false;
-        if (written < batch.length) this.requeueFront(batch.subarray(written));
+        if (written < byteLength(batch)) this.head = Buffer.concat(unwritten(batch, written));
       }
       if (this.idle) {
         const resolve = this.idle;
@@ -108,7 +138,11 @@ export class RotatingFile {
       }
       // After a failure the next line tries again: retrying at once would spin on a full disk.
       if (!error && (this.pending.length > 0 || this.head || this.dropped > 0)) this.flush();
-    });
+    };
+    if (batch.length === 1) {
+      const one = batch[0] as Buffer;
+      write(fd, one, 0, one.length, null, done);
+    } else writev(fd, batch, null, done);
   }
 
   /**
@@ -116,43 +150,56 @@ export class RotatingFile {
    * not even the first fits), the drop marker first when lines were dropped. Null when
    * nothing is queued. Opens the file when needed. Throws on open/rotate failures.
    */
-  private nextBatch(): Buffer | null {
+  private nextBatch(): Buffer[] | null {
     if (this.head) {
       const head = this.head;
       this.head = null;
-      return head;
+      return [head];
     }
     if (this.dropped > 0) {
-      const marker = this.opts.marker(this.dropped);
+      const marker = Buffer.from(this.opts.marker(this.dropped) + '\n');
       this.dropped = 0;
       this.pending.unshift(marker);
-      this.pendingSizes.unshift(Buffer.byteLength(marker) + 1);
-      this.pendingBytes += Buffer.byteLength(marker) + 1;
+      this.pendingLines.unshift(1);
+      this.pendingBytes += marker.length;
     }
     if (this.pending.length === 0) return null;
     this.ensureOpen();
-    const first = this.pendingSizes[0] as number;
-    if (this.size > 0 && this.size + first > this.opts.maxBytes) this.rotate();
+    const firstLine = (this.pending[0] as Buffer).indexOf(10) + 1;
+    if (this.size > 0 && this.size + firstLine > this.opts.maxBytes) this.rotate();
     const room = this.opts.maxBytes - this.size;
     if (this.pendingBytes <= room) {
-      // The usual case: everything queued fits; no per-line bookkeeping.
-      const all = this.pending.join('\n') + '\n';
+      // The usual case: everything queued fits.
+      const all = this.pending;
       this.pending = [];
-      this.pendingSizes = [];
+      this.pendingLines = [];
       this.pendingBytes = 0;
-      return Buffer.from(all);
+      return all;
     }
+    const taken: Buffer[] = [];
     let bytes = 0;
-    let count = 0;
-    for (const size of this.pendingSizes) {
-      if (count > 0 && bytes + size > room) break;
-      bytes += size;
-      count++;
+    while (this.pending.length > 0) {
+      const buf = this.pending[0] as Buffer;
+      if (bytes + buf.length <= room) {
+        taken.push(buf);
+        bytes += buf.length;
+        this.pending.shift();
+        this.pendingLines.shift();
+        continue;
+      }
+      // The whole lines of this buffer that still fit (at least the first line of all).
+      const last = bytes === 0 ? Math.max(buf.lastIndexOf(10, room - 1), buf.indexOf(10)) : buf.lastIndexOf(10, room - bytes - 1);
+      if (last >= 0) {
+        const part = buf.subarray(0, last + 1);
+        taken.push(part);
+        bytes += part.length;
+        this.pending[0] = buf.subarray(last + 1);
+        this.pendingLines[0] = (this.pendingLines[0] as number) - countLines(part);
+      }
+      break;
     }
-    const taken = this.pending.splice(0, count);
-    this.pendingSizes.splice(0, count);
     this.pendingBytes -= bytes;
-    return Buffer.from(taken.join('\n') + '\n');
+    return taken;
   }
 
   private ensureOpen(): void {
@@ -175,16 +222,11 @@ export class RotatingFile {
     this.ensureOpen();
   }
 
-  /** What a short write left over: written next, before any queued line. */
-  private requeueFront(rest: Buffer): void {
-    this.head = rest;
-  }
-
   /** A failed write or rotation loses what was queued (counted), reported once. */
   private dropAll(error: Error): void {
-    this.dropped += this.pending.length;
+    this.dropped += this.pendingLines.reduce((sum, n) => sum + n, 0);
     this.pending = [];
-    this.pendingSizes = [];
+    this.pendingLines = [];
     this.head = null;
     this.pendingBytes = 0;
     if (this.fd !== null) {
@@ -203,6 +245,34 @@ export class RotatingFile {
     this.failing = true;
     this.opts.onError(this.file, error);
   }
+}
+
+/** Bytes in `bufs`. */
+function byteLength(bufs: readonly Buffer[]): number {
+  let n = 0;
+  for (const b of bufs) n += b.length;
+  return n;
+}
+
+/** What is left of `bufs` after its first `written` bytes. */
+function unwritten(bufs: readonly Buffer[], written: number): Buffer[] {
+  const rest: Buffer[] = [];
+  let skip = written;
+  for (const b of bufs) {
+    if (skip >= b.length) skip -= b.length;
+    else {
+      rest.push(skip > 0 ? b.subarray(skip) : b);
+      skip = 0;
+    }
+  }
+  return rest;
+}
+
+/** Newlines in `buf`. */
+function countLines(buf: Buffer): number {
+  let n = 0;
+  for (let at = buf.indexOf(10); at >= 0; at = buf.indexOf(10, at + 1)) n++;
+  return n;
 }
 
 /** The files of one log directory: one per unit, and launcher.log for the launcher's events. */

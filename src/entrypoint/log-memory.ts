@@ -1,6 +1,7 @@
 // The launcher's in-memory log: per unit, the last `log_lines` lines (and at most
 // UNIT_LOG_BYTES of text), plus one ring for launcher events that name no unit.
 // `launcher logs` reads the tail and follows new lines from here.
+import { LineBlock, lineText, type LineChunk } from '../supervisor/spawn-output.js';
 import type { LogRecord } from './log-record.js';
 
 /** Default lines kept per unit (the unit key `log_lines`). */
@@ -16,57 +17,130 @@ function sizeOf(record: LogRecord): number {
   return record.text.length * 2 + RECORD_OVERHEAD;
 }
 
-/** A ring of records bounded in count and in bytes; oldest dropped first. */
+/** Where a chunk of a child's lines came from, and the seq and time of its lines. */
+export interface LinesMeta {
+  readonly unit: string;
+  readonly instance: number;
+  readonly pid: number;
+  readonly stream: 'stdout' | 'stderr';
+  /** The seq of the chunk's first line (the others follow one by one). */
+  readonly seq: number;
+  readonly time: number;
+}
+
+/** A copy of the last lines of one chunk (kept as bytes; records are made when read). */
+class ChildLines {
+  constructor(
+    readonly block: LineBlock,
+    /** The seq of the block's line 0. */
+    private readonly seq0: number,
+    private readonly meta: LinesMeta,
+  ) {}
+
+  record(i: number): LogRecord {
+    const m = this.meta;
+    return { seq: this.seq0 + i, time: m.time, unit: m.unit, instance: m.instance, pid: m.pid, stream: m.stream, level: 'info', text: this.block.text(i), fields: undefined };
+  }
+
+  get bytes(): number {
+    return this.block.bytes + RECORD_OVERHEAD;
+  }
+}
+
+type Entry = LogRecord | ChildLines;
+
+/** Every line of `lines` as a LogRecord (seq, time and origin from `meta`). */
+export function recordsOf(lines: LineChunk, meta: LinesMeta): LogRecord[] {
+  const out: LogRecord[] = [];
+  for (let i = 0; i < lines.count; i++) {
+    out.push({ seq: meta.seq + i, time: meta.time, unit: meta.unit, instance: meta.instance, pid: meta.pid, stream: meta.stream, level: 'info', text: lineText(lines, i), fields: undefined });
+  }
+  return out;
+}
+
+/**
+ * A ring of lines bounded in count and in bytes; oldest dropped first. A chunk of a
+ * child's lines is one entry (a copy of at most `capacity` of its last lines).
+ */
 export class LogRing {
-  private slots: (LogRecord | undefined)[];
+  private entries: Entry[] = [];
+  /** Index of the oldest entry in `entries`. */
   private head = 0;
-  private count = 0;
+  private lines = 0;
   private bytes = 0;
 
-  constructor(private capacity: number, private readonly byteCap = UNIT_LOG_BYTES) {
-    this.slots = new Array<LogRecord | undefined>(Math.max(1, capacity));
-  }
+  constructor(private capacity: number, private readonly byteCap = UNIT_LOG_BYTES) {}
 
   /** Changes the line limit, keeping the newest lines that still fit. */
   resize(capacity: number): void {
     if (capacity === this.capacity) return;
-    const kept = this.last(capacity);
     this.capacity = capacity;
-    this.slots = new Array<LogRecord | undefined>(Math.max(1, capacity));
-    this.head = 0;
-    this.count = 0;
-    this.bytes = 0;
-    kept.forEach((r) => this.push(r));
+    this.trim();
   }
 
   push(record: LogRecord): void {
     if (this.capacity === 0) return;
-    if (this.count === this.capacity) this.dropOldest();
-    const tail = (this.head + this.count) % this.capacity;
-    this.slots[tail] = record;
-    this.count++;
+    this.entries.push(record);
+    this.lines++;
     this.bytes += sizeOf(record);
-    while (this.bytes > this.byteCap && this.count > 1) this.dropOldest();
+    this.trim();
+  }
+
+  /** Keeps the last lines of a chunk (never more than the ring holds). */
+  pushLines(lines: LineChunk, meta: LinesMeta): void {
+    const n = Math.min(lines.count, this.capacity);
+    if (n === 0) return;
+    const entry = new ChildLines(LineBlock.copyLast(lines, n), meta.seq + lines.count - n, meta);
+    this.entries.push(entry);
+    this.lines += n;
+    this.bytes += entry.bytes;
+    this.trim();
   }
 
   /** The newest `n` records, oldest first. */
   last(n: number): LogRecord[] {
-    const take = Math.min(n, this.count);
     const out: LogRecord[] = [];
-    for (let i = this.count - take; i < this.count; i++) out.push(this.slots[(this.head + i) % this.capacity] as LogRecord);
-    return out;
+    for (let e = this.entries.length - 1; e >= this.head && out.length < n; e--) {
+      const entry = this.entries[e] as Entry;
+      if (entry instanceof ChildLines) {
+        for (let i = entry.block.count - 1; i >= entry.block.first && out.length < n; i--) out.push(entry.record(i));
+      } else out.push(entry);
+    }
+    return out.reverse();
   }
 
   get size(): number {
-    return this.count;
+    return this.lines;
+  }
+
+  /** Drops the oldest lines past the line limit, then whole entries past the byte limit (keeping the newest). */
+  private trim(): void {
+    while (this.lines > this.capacity) {
+      const oldest = this.entries[this.head] as Entry;
+      if (oldest instanceof ChildLines && oldest.block.kept > this.lines - this.capacity) {
+        oldest.block.first += this.lines - this.capacity;
+        this.lines = this.capacity;
+      } else this.dropOldest();
+    }
+    while (this.bytes > this.byteCap && this.entries.length - this.head > 1) this.dropOldest();
   }
 
   private dropOldest(): void {
-    const oldest = this.slots[this.head];
-    if (oldest) this.bytes -= sizeOf(oldest);
-    this.slots[this.head] = undefined;
-    this.head = (this.head + 1) % this.capacity;
-    this.count--;
+    const oldest = this.entries[this.head] as Entry;
+    if (oldest instanceof ChildLines) {
+      this.lines -= oldest.block.kept;
+      this.bytes -= oldest.bytes;
+    } else {
+      this.lines--;
+      this.bytes -= sizeOf(oldest);
+    }
+    this.entries[this.head] = undefined as unknown as Entry;
+    this.head++;
+    // Now and then, forget the dropped slots (amortised constant cost).
+    if (this.head > 64 && this.head * 2 > this.entries.length) {
+      this.entries = this.entries.slice(this.head);
+      this.head = 0;
+    }
   }
 }
 
@@ -89,6 +163,18 @@ export class MemoryLog {
     this.ringFor(record.unit).push(record);
     for (const f of this.followers) {
       if (f.units === null || (record.unit !== null && f.units.has(record.unit))) f.fn(record);
+    }
+  }
+
+  /** A chunk of a child's lines: kept as bytes; records are made only for followers (and when read). */
+  addLines(lines: LineChunk, meta: LinesMeta): void {
+    this.ringFor(meta.unit).pushLines(lines, meta);
+    if (this.followers.size === 0) return;
+    let records: LogRecord[] | undefined;
+    for (const f of this.followers) {
+      if (f.units !== null && !f.units.has(meta.unit)) continue;
+      records ??= recordsOf(lines, meta);
+      for (const r of records) f.fn(r);
     }
   }
 

@@ -30,7 +30,7 @@ export function createSupervisorEnv(launcher: Launcher, ownPids: Set<number>): S
         // How many of the LISTEN_FDS are from the fd store (the last ones): socket-launcher/service's stored().
         ...(unit.service.fdStoreMax > 0 ? { extraEnv: { LAUNCHER_STORED_FDS: String(stored.length) } } : {}),
         ...(notify ? { notifySocket: notify.address } : {}),
-        onLine: (line) => launcher.logger.child(line),
+        onLine: { lines: (batch) => launcher.logger.lines(batch) },
         onSpawn: (pid) => {
           claimed = pid;
           ownPids.add(pid);
@@ -75,7 +75,7 @@ export function createConnectionEnv(launcher: Launcher, ownPids: Set<number>): C
         extraFds: [{ fd: connection.fd, name: 'connection' }],
         ...(unit.service.stdio === 'socket' ? { stdioFd: connection.fd } : {}),
         extraEnv: remoteVariables(connection.peer),
-        onLine: (line) => launcher.logger.child(line),
+        onLine: { lines: (batch) => launcher.logger.lines(batch) },
         onSpawn: (pid) => {
           claimed = pid;
           ownPids.add(pid);

@@ -8,8 +8,8 @@ import type { Child, ExitStatus } from './contract.js';
 import { execCommand, type ShimKind } from './exec-shim.js';
 import { buildServiceEnv, pidVariables, type PassedFd } from './spawn-env.js';
 import { encodeIds, serviceIdentity } from './spawn-identity.js';
-import { relayOutput, type OutputLine } from './spawn-output.js';
-export type { OutputLine, OutputFds } from './spawn-output.js';
+import { relayOutput, type OutputListener } from './spawn-output.js';
+export type { OutputLine, OutputLines, OutputListener, OutputSink, OutputFds } from './spawn-output.js';
 import { pipeCloexec } from '../sys/pipe.js';
 import { close } from '../sys/libc.js';
 
@@ -27,8 +27,8 @@ export interface SpawnOptions {
   readonly extraEnv?: Readonly<Record<string, string>>;
   /** NOTIFY_SOCKET for the child, when the unit uses ready = "notify". */
   readonly notifySocket?: string;
-  /** Called once per complete output line (and for a partial last line at exit). */
-  readonly onLine?: (line: OutputLine) => void;
+  /** Gets each complete output line (and a partial last line at exit): a function per line, or a sink per chunk. */
+  readonly onLine?: OutputListener;
   /** Called synchronously as soon as the process exists, before the event loop turns. */
   readonly onSpawn?: (pid: number) => void;
   /** The environment to start from; default process.env. */
