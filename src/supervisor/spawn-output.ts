@@ -329,6 +329,12 @@ export interface OutputFds {
 }
 
 /**
+ * What every child's pipes are read into, one read at a time (a pipe holds 64 KiB by
+ * default). Its bytes are valid only until the next read: everything kept is copied.
+ */
+const READ_BUFFER = Buffer.allocUnsafeSlow(64 * 1024);
+
+/**
  * After the process exits, how long to wait for its stdout/stderr to reach end of file.
  * A grandchild that inherited the pipes may hold them open for ever; `exited` must not wait.
  */
@@ -364,8 +370,21 @@ export function relayOutput(fds: OutputFds, tag: { unit: string; instance: numbe
       else if (perLine) for (let i = 0; i < chunk.count; i++) perLine({ ...tag, stream, text: lineText(chunk, i) });
     });
     splitters.push(splitter);
-    const readable = new net.Socket({ fd: fds[stream], readable: true, writable: false });
-    readable.on('data', (chunk: Buffer) => splitter.write(chunk));
+    // Read into one shared buffer (no new Buffer per read): the splitter copies what it keeps.
+    // (`onread` is a constructor option since Node 15; @types/node 20 lists it for connect() only.)
+    const options: net.SocketConstructorOpts & net.ConnectOpts = {
+      fd: fds[stream],
+      readable: true,
+      writable: false,
+      onread: {
+        buffer: READ_BUFFER,
+        callback: (n: number) => {
+          splitter.write(READ_BUFFER.subarray(0, n));
+          return true; // keep reading
+        },
+      },
+    };
+    const readable = new net.Socket(options);
     streamsOpen.push(new Promise((resolve) => readable.once('close', () => resolve()).once('end', () => resolve())));
     readable.on('error', () => {}); // an EIO on a pipe must not crash the launcher; 'close' follows
   }
