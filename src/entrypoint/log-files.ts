@@ -6,7 +6,7 @@
 import { closeSync, existsSync, fstatSync, openSync, renameSync, unlinkSync, write, writev, writevSync } from 'node:fs';
 import path from 'node:path';
 import { lineText, type LineChunk } from '../supervisor/spawn-output.js';
-import { cutUtf8, framedSize, frameLines } from './log-frame.js';
+import { cutUtf8, fitLines, FRAME_SLACK, framedSize, frameRange } from './log-frame.js';
 
 /** Bytes a file may hold waiting for the disk before lines are dropped. */
 export const FILE_PENDING_MAX_BYTES = 4 * 1024 * 1024;
@@ -22,15 +22,84 @@ export interface RotationOptions {
   readonly onError: (file: string, error: Error) => void;
 }
 
+/** Size of the slabs a busy file's lines are framed into (a whole chunk of a child's output fits). */
+const SLAB_BYTES = 256 * 1024;
+/** A file holding no slab puts an append smaller than this in a Buffer of its own: a quiet unit never holds a slab. */
+const SMALL_APPEND_BYTES = 4 * 1024;
+/** Written-out slabs kept for reuse, shared by all files (so a busy log makes no garbage). */
+const FREE_SLABS_MAX = 16;
+const freeSlabs: Slab[] = [];
+
+/** Memory a file's lines are framed into, appended to in order; reused once written out. */
+class Slab {
+  used = 0;
+  /** Queued or in-flight segments that point into this slab. */
+  refs = 0;
+  /** False once its file appends elsewhere: then it is free when no segment points into it. */
+  open = true;
+  constructor(readonly buf: Buffer) {}
+
+  get room(): number {
+    return this.buf.length - FRAME_SLACK - this.used;
+  }
+
+  static take(bytes: number): Slab {
+    const slab = bytes <= SLAB_BYTES ? freeSlabs.pop() : undefined;
+    if (!slab) return new Slab(Buffer.allocUnsafeSlow(Math.max(SLAB_BYTES, bytes) + FRAME_SLACK));
+    slab.used = 0;
+    slab.refs = 0;
+    slab.open = true;
+    return slab;
+  }
+
+  release(): void {
+    this.refs--;
+    this.recycle();
+  }
+
+  recycle(): void {
+    if (!this.open && this.refs === 0 && this.buf.length === SLAB_BYTES + FRAME_SLACK && freeSlabs.length < FREE_SLABS_MAX) freeSlabs.push(this);
+  }
+}
+
+/** Whole lines (or, as the rest of a short write, the end of some) waiting for the disk: buf[start, end). */
+interface Segment {
+  readonly buf: Buffer;
+  /** The slab `buf` is, or null for a Buffer of its own (a small append, the drop marker). */
+  readonly slab: Slab | null;
+  start: number;
+  end: number;
+  lines: number;
+}
+
+function release(segments: readonly Segment[]): void {
+  for (const s of segments) s.slab?.release();
+}
+
+/** The bytes of `segments`, as views for writev. */
+function views(segments: readonly Segment[]): Buffer[] {
+  return segments.map((s) => s.buf.subarray(s.start, s.end));
+}
+
+/** Newlines in `buf`. */
+function countLines(buf: Buffer): number {
+  let n = 0;
+  for (let at = buf.indexOf(10); at >= 0; at = buf.indexOf(10, at + 1)) n++;
+  return n;
+}
+
 /** One log file with size-based rotation. */
 export class RotatingFile {
   private fd: number | null = null;
   private size = 0;
-  /** Whole lines waiting for the disk, a Buffer per chunk or event (not per line), and how many lines each holds. */
-  private pending: Buffer[] = [];
-  private pendingLines: number[] = [];
-  /** The unwritten end of a short write (bytes, maybe mid-line), written first. */
-  private head: Buffer | null = null;
+  /** The slab lines are framed into while the file is busy (none while it is idle). */
+  private current: Slab | null = null;
+  /** Whole lines waiting for the disk, a segment per run of appends (not per line). */
+  private pending: Segment[] = [];
+  /** The last pending segment while appends may still extend it. */
+  private appendable: Segment | null = null;
+  /** The unwritten end of a short write (maybe mid-line), written first. */
+  private head: Segment[] | null = null;
   private pendingBytes = 0;
   private dropped = 0;
   private writing = false;
@@ -44,39 +113,47 @@ export class RotatingFile {
   /** Queues one line (newline added). Never throws, never blocks on the disk. */
   write(line: string): void {
     if (this.closed) return;
+    let bytes = Buffer.byteLength(line) + 1;
     // A line longer than a whole file is cut to fit in one.
-    const buf = cutUtf8(Buffer.from(line), this.opts.maxBytes - 1);
-    const bytes = buf.length + 1;
+    const cut = bytes > this.opts.maxBytes ? cutUtf8(Buffer.from(line), this.opts.maxBytes - 1) : null;
+    if (cut) bytes = cut.length + 1;
     if (this.pendingBytes + bytes > FILE_PENDING_MAX_BYTES) {
       this.dropped++;
       return;
     }
-    const out = Buffer.allocUnsafe(bytes);
-    buf.copy(out);
-    out[buf.length] = 10;
-    this.queue(out, 1);
+    const { buf, slab, at } = this.room(bytes, bytes);
+    if (cut) cut.copy(buf, at);
+    else buf.write(line, at, 'utf8');
+    buf[at + bytes - 1] = 10;
+    this.append(buf, slab, at, at + bytes, 1);
   }
 
   /**
-   * Queues a chunk of a child's lines, each after `prefix` (the chunk becomes one
-   * Buffer). Never throws, never blocks on the disk; past the backlog bound, lines
-   * are dropped and counted.
+   * Queues a chunk of a child's lines, each after `prefix`, framed straight into the
+   * file's slab. Never throws, never blocks on the disk; past the backlog bound,
+   * lines are dropped and counted.
    */
   writeLines(prefix: Uint8Array, lines: LineChunk): void {
     let i = 0;
     while (i < lines.count && !this.closed) {
-      const { buf, next } = frameLines(prefix, lines, i, FILE_PENDING_MAX_BYTES - this.pendingBytes, this.opts.maxBytes);
-      if (next > i) this.queue(buf, next - i);
-      i = next;
-      if (i >= lines.count) break;
-      if (framedSize(prefix.length, lines, i) > this.opts.maxBytes) {
+      const size = framedSize(prefix.length, lines, i);
+      if (size > this.opts.maxBytes) {
         // Longer than a whole file (rare): cut like any such line.
         this.write(Buffer.from(prefix).toString() + lineText(lines, i));
         i++;
-      } else {
-        this.dropped += lines.count - i;
-        break;
+        continue;
       }
+      const budget = FILE_PENDING_MAX_BYTES - this.pendingBytes;
+      if (size > budget) {
+        this.dropped += lines.count - i;
+        return;
+      }
+      // (What the rest of the chunk needs matters only to a file holding no slab.)
+      const wanted = this.current ? size : fitLines(prefix.length, lines, i, budget, this.opts.maxBytes).bytes;
+      const { buf, slab, at } = this.room(size, wanted);
+      const { next } = fitLines(prefix.length, lines, i, Math.min(buf.length - FRAME_SLACK - at, budget), this.opts.maxBytes);
+      this.append(buf, slab, at, frameRange(buf, at, prefix, lines, i, next), next - i);
+      i = next;
     }
   }
 
@@ -88,47 +165,114 @@ export class RotatingFile {
     this.closed = true;
     try {
       for (;;) {
-        const batch = this.nextBatch();
+        let batch = this.nextBatch();
         if (batch === null) break;
-        const total = byteLength(batch);
-        let written = 0;
-        while (written < total) written += writevSync(this.fd as number, written === 0 ? batch : unwritten(batch, written));
-        this.size += total;
+        while (batch.length > 0) {
+          const written = writevSync(this.fd as number, views(batch));
+          this.size += written;
+          batch = this.written(batch, written);
+        }
       }
     } catch (error) {
       this.report(error as Error);
     }
+    this.dropAll(null);
+    this.dropSlab();
     if (this.fd !== null) closeSync(this.fd);
     this.fd = null;
   }
 
-  private queue(buf: Buffer, lines: number): void {
-    this.pending.push(buf);
-    this.pendingLines.push(lines);
-    this.pendingBytes += buf.length;
+  /**
+   * Where to put at least `bytes` (up to `wanted`) more bytes: the current slab while it
+   * has room; a Buffer of their own when the file holds no slab and `wanted` is small;
+   * else a slab (which becomes the current one).
+   */
+  private room(bytes: number, wanted: number): { buf: Buffer; slab: Slab | null; at: number } {
+    const current = this.current;
+    if (current && current.room >= bytes) return { buf: current.buf, slab: current, at: current.used };
+    if (!current && wanted < SMALL_APPEND_BYTES) return { buf: Buffer.allocUnsafe(wanted + FRAME_SLACK), slab: null, at: 0 };
+    this.dropSlab();
+    const slab = Slab.take(bytes);
+    this.current = slab;
+    return { buf: slab.buf, slab, at: 0 };
+  }
+
+  /** Stops appending to the current slab (it is reused once what is in it is written). */
+  private dropSlab(): void {
+    if (!this.current) return;
+    this.current.open = false;
+    this.current.recycle();
+    this.current = null;
+  }
+
+  private append(buf: Buffer, slab: Slab | null, start: number, end: number, lines: number): void {
+    const last = this.appendable;
+    if (slab) {
+      slab.used = end;
+      if (last && last.slab === slab && last.end === start) {
+        last.end = end;
+        last.lines += lines;
+        this.pendingBytes += end - start;
+        this.schedule();
+        return;
+      }
+      slab.refs++;
+    }
+    const segment: Segment = { buf, slab, start, end, lines };
+    this.pending.push(segment);
+    this.appendable = slab ? segment : null;
+    this.pendingBytes += end - start;
+    this.schedule();
+  }
+
+  private schedule(): void {
     if (!this.writing) this.scheduled ??= setImmediate(() => this.flush());
+  }
+
+  /** After `written` bytes of `batch` went out: its segments done are released; returns the rest. */
+  private written(batch: Segment[], written: number): Segment[] {
+    let left = written;
+    let i = 0;
+    for (; i < batch.length; i++) {
+      const s = batch[i] as Segment;
+      if (left < s.end - s.start) {
+        s.start += left;
+        break;
+      }
+      left -= s.end - s.start;
+      s.slab?.release();
+    }
+    return batch.slice(i);
   }
 
   private flush(): void {
     this.scheduled = undefined;
     if (this.writing || this.closed) return;
-    let batch: Buffer[] | null;
+    let batch: Segment[] | null;
     try {
       batch = this.nextBatch();
     } catch (error) {
       this.dropAll(error as Error);
       return;
     }
-    if (batch === null) return;
+    if (batch === null) {
+      // Idle: hold no slab.
+      this.dropSlab();
+      return;
+    }
     this.writing = true;
     const fd = this.fd as number;
+    const taken = batch;
     const done = (error: Error | null, written: number): void => {
       this.writing = false;
-      if (error) this.dropAll(error);
-      else {
+      if (error) {
+        release(taken);
+        this.dropAll(error);
+      } else {
         this.size += written;
         this.failing = false;
-        if (written < byteLength(batch)) this.head = Buffer.concat(unwritten(batch, written));
+        const rest = this.written(taken, written);
+        if (rest.length > 0) this.head = rest;
       }
       if (this.idle) {
         const resolve = this.idle;
@@ -138,11 +282,12 @@ export class RotatingFile {
       }
       // After a failure the next line tries again: retrying at once would spin on a full disk.
       if (!error && (this.pending.length > 0 || this.head || this.dropped > 0)) this.flush();
+      else this.dropSlab();
     };
-    if (batch.length === 1) {
-      const one = batch[0] as Buffer;
-      write(fd, one, 0, one.length, null, done);
-    } else writev(fd, batch, null, done);
+    if (taken.length === 1) {
+      const s = taken[0] as Segment;
+      write(fd, s.buf, s.start, s.end - s.start, null, done);
+    } else writev(fd, views(taken), null, done);
   }
 
   /**
@@ -150,51 +295,55 @@ export class RotatingFile {
    * not even the first fits), the drop marker first when lines were dropped. Null when
    * nothing is queued. Opens the file when needed. Throws on open/rotate failures.
    */
-  private nextBatch(): Buffer[] | null {
+  private nextBatch(): Segment[] | null {
     if (this.head) {
       const head = this.head;
       this.head = null;
-      return [head];
+      return head;
     }
     if (this.dropped > 0) {
       const marker = Buffer.from(this.opts.marker(this.dropped) + '\n');
       this.dropped = 0;
-      this.pending.unshift(marker);
-      this.pendingLines.unshift(1);
+      this.pending.unshift({ buf: marker, slab: null, start: 0, end: marker.length, lines: 1 });
       this.pendingBytes += marker.length;
     }
     if (this.pending.length === 0) return null;
+    // What is taken must not grow while it is written.
+    this.appendable = null;
     this.ensureOpen();
-    const firstLine = (this.pending[0] as Buffer).indexOf(10) + 1;
+    const first = this.pending[0] as Segment;
+    const firstLine = first.buf.indexOf(10, first.start) + 1 - first.start;
     if (this.size > 0 && this.size + firstLine > this.opts.maxBytes) this.rotate();
     const room = this.opts.maxBytes - this.size;
     if (this.pendingBytes <= room) {
       // The usual case: everything queued fits.
       const all = this.pending;
       this.pending = [];
-      this.pendingLines = [];
       this.pendingBytes = 0;
       return all;
     }
-    const taken: Buffer[] = [];
+    const taken: Segment[] = [];
     let bytes = 0;
     while (this.pending.length > 0) {
-      const buf = this.pending[0] as Buffer;
-      if (bytes + buf.length <= room) {
-        taken.push(buf);
-        bytes += buf.length;
+      const s = this.pending[0] as Segment;
+      if (bytes + s.end - s.start <= room) {
+        taken.push(s);
+        bytes += s.end - s.start;
         this.pending.shift();
-        this.pendingLines.shift();
         continue;
       }
-      // The whole lines of this buffer that still fit (at least the first line of all).
-      const last = bytes === 0 ? Math.max(buf.lastIndexOf(10, room - 1), buf.indexOf(10)) : buf.lastIndexOf(10, room - bytes - 1);
-      if (last >= 0) {
-        const part = buf.subarray(0, last + 1);
+      // The whole lines of this segment that still fit (at least the first line of all).
+      // (No search when none can: a negative offset would search from the end.)
+      const limit = s.start + room - bytes;
+      const fits = limit > s.start ? s.buf.lastIndexOf(10, limit - 1) : -1;
+      const last = bytes === 0 ? Math.max(fits, s.buf.indexOf(10, s.start)) : fits;
+      if (last >= s.start) {
+        const part: Segment = { buf: s.buf, slab: s.slab, start: s.start, end: last + 1, lines: countLines(s.buf.subarray(s.start, last + 1)) };
+        if (s.slab) s.slab.refs++;
         taken.push(part);
-        bytes += part.length;
-        this.pending[0] = buf.subarray(last + 1);
-        this.pendingLines[0] = (this.pendingLines[0] as number) - countLines(part);
+        bytes += part.end - part.start;
+        s.start = last + 1;
+        s.lines -= part.lines;
       }
       break;
     }
@@ -222,13 +371,16 @@ export class RotatingFile {
     this.ensureOpen();
   }
 
-  /** A failed write or rotation loses what was queued (counted), reported once. */
-  private dropAll(error: Error): void {
-    this.dropped += this.pendingLines.reduce((sum, n) => sum + n, 0);
+  /** A failed write or rotation loses what was queued (counted), reported once (error null: at close, nothing to report). */
+  private dropAll(error: Error | null): void {
+    for (const s of this.pending) this.dropped += s.lines;
+    release(this.pending);
+    release(this.head ?? []);
     this.pending = [];
-    this.pendingLines = [];
+    this.appendable = null;
     this.head = null;
     this.pendingBytes = 0;
+    if (error === null) return;
     if (this.fd !== null) {
       try {
         closeSync(this.fd);
@@ -245,34 +397,6 @@ export class RotatingFile {
     this.failing = true;
     this.opts.onError(this.file, error);
   }
-}
-
-/** Bytes in `bufs`. */
-function byteLength(bufs: readonly Buffer[]): number {
-  let n = 0;
-  for (const b of bufs) n += b.length;
-  return n;
-}
-
-/** What is left of `bufs` after its first `written` bytes. */
-function unwritten(bufs: readonly Buffer[], written: number): Buffer[] {
-  const rest: Buffer[] = [];
-  let skip = written;
-  for (const b of bufs) {
-    if (skip >= b.length) skip -= b.length;
-    else {
-      rest.push(skip > 0 ? b.subarray(skip) : b);
-      skip = 0;
-    }
-  }
-  return rest;
-}
-
-/** Newlines in `buf`. */
-function countLines(buf: Buffer): number {
-  let n = 0;
-  for (let at = buf.indexOf(10); at >= 0; at = buf.indexOf(10, at + 1)) n++;
-  return n;
 }
 
 /** The files of one log directory: one per unit, and launcher.log for the launcher's events. */

@@ -6,6 +6,9 @@ import type { LineChunk } from '../supervisor/spawn-output.js';
 
 const EMPTY = Buffer.alloc(0);
 
+/** Bytes frameRange may write past the end of what it frames (whole words are written). */
+export const FRAME_SLACK = 4;
+
 /** What frameLines made: `buf` holds lines `from` to `next - 1`. */
 export interface Framed {
   readonly buf: Buffer;
@@ -23,32 +26,36 @@ function wordsOf(prefix: Uint8Array): number[] {
 }
 
 /**
- * `prefix` + line + "\n" for lines `from`, `from + 1`, … of `lines`, stopping before
- * the first line that would take the total past `budget` bytes or is itself longer
- * than `maxLine` bytes (prefix and newline included).
+ * How many of lines `from`, `from + 1`, … of `lines` fit framed (prefix of
+ * `prefixBytes`, newline) in `budget` bytes, stopping before a line that is itself
+ * longer than `maxLine` bytes: `next` is the first line left out, `bytes` the total.
  */
-export function frameLines(prefix: Uint8Array, lines: LineChunk, from: number, budget: number, maxLine = Infinity): Framed {
-  const { data, starts, ends, count } = lines;
-  const pl = prefix.length;
-  let total = 0;
+export function fitLines(prefixBytes: number, lines: LineChunk, from: number, budget: number, maxLine = Infinity): { next: number; bytes: number } {
+  const { starts, ends, count } = lines;
+  let bytes = 0;
   let next = from;
   for (; next < count; next++) {
-    const size = pl + (ends[next] as number) - (starts[next] as number) + 1;
-    if (size > maxLine || total + size > budget) break;
-    total += size;
+    const size = prefixBytes + (ends[next] as number) - (starts[next] as number) + 1;
+    if (size > maxLine || bytes + size > budget) break;
+    bytes += size;
   }
-  if (next === from) return { buf: EMPTY, next };
-  // Whole words are written, so up to 3 bytes past a piece's end are written too (and
-  // overwritten by the next piece): 4 bytes of slack at the end.
-  const out = Buffer.allocUnsafeSlow(total + 4);
-  const to = new DataView(out.buffer, out.byteOffset, out.length);
+  return { next, bytes };
+}
+
+/**
+ * Writes `prefix` + line + "\n" for lines `from` to `to - 1` of `lines` into `out` at
+ * `at`; returns where they end. `out` must have FRAME_SLACK bytes past that end.
+ */
+export function frameRange(out: Buffer, at: number, prefix: Uint8Array, lines: LineChunk, from: number, to: number): number {
+  const { data, starts, ends } = lines;
+  const dst = new DataView(out.buffer, out.byteOffset, out.length);
   const src = new DataView(data.buffer, data.byteOffset, data.length);
   const words = wordsOf(prefix);
   const nw = words.length;
+  const pl = prefix.length;
   const srcLength = data.length;
-  let at = 0;
-  for (let i = from; i < next; i++) {
-    for (let k = 0; k < nw; k++) to.setUint32(at + 4 * k, words[k] as number, true);
+  for (let i = from; i < to; i++) {
+    for (let k = 0; k < nw; k++) dst.setUint32(at + 4 * k, words[k] as number, true);
     at += pl;
     const start = starts[i] as number;
     const end = ends[i] as number;
@@ -57,17 +64,29 @@ export function frameLines(prefix: Uint8Array, lines: LineChunk, from: number, b
       const stop = end + 1;
       if (stop + 3 <= srcLength) {
         // Whole words, reading at most 3 bytes past the newline (still inside `data`).
-        for (let k = start; k < stop; k += 4) to.setUint32(at + k - start, src.getUint32(k, true), true);
+        for (let k = start; k < stop; k += 4) dst.setUint32(at + k - start, src.getUint32(k, true), true);
         at += stop - start;
         continue;
       }
-      at = copyBytes(src, start, stop, to, at);
+      at = copyBytes(src, start, stop, dst, at);
     } else {
-      at = copyBytes(src, start, end, to, at);
-      to.setUint8(at++, 10);
+      at = copyBytes(src, start, end, dst, at);
+      dst.setUint8(at++, 10);
     }
   }
-  return { buf: out.subarray(0, total), next };
+  return at;
+}
+
+/**
+ * `prefix` + line + "\n" for lines `from`, `from + 1`, … of `lines` in a new Buffer,
+ * as many as fitLines allows.
+ */
+export function frameLines(prefix: Uint8Array, lines: LineChunk, from: number, budget: number, maxLine = Infinity): Framed {
+  const { next, bytes } = fitLines(prefix.length, lines, from, budget, maxLine);
+  if (next === from) return { buf: EMPTY, next };
+  const out = Buffer.allocUnsafeSlow(bytes + FRAME_SLACK);
+  frameRange(out, 0, prefix, lines, from, next);
+  return { buf: out.subarray(0, bytes), next };
 }
 
 /** src[start, end) to `to` at `at` (words, then the last bytes one by one); returns the new `at`. */
