@@ -68,6 +68,8 @@ export class LogRing {
   private head = 0;
   private lines = 0;
   private bytes = 0;
+  /** A dropped block, filled again by the next chunk (a busy unit's history makes no garbage). */
+  private spare: LineBlock | null = null;
 
   constructor(private capacity: number, private readonly byteCap = UNIT_LOG_BYTES) {}
 
@@ -90,7 +92,8 @@ export class LogRing {
   pushLines(lines: LineChunk, meta: LinesMeta): void {
     const n = Math.min(lines.count, this.capacity);
     if (n === 0) return;
-    const entry = new ChildLines(LineBlock.copyLast(lines, n), meta.seq + lines.count - n, meta);
+    const entry = new ChildLines(LineBlock.copyLast(lines, n, this.spare), meta.seq + lines.count - n, meta);
+    this.spare = null;
     this.entries.push(entry);
     this.lines += n;
     this.bytes += entry.bytes;
@@ -130,6 +133,7 @@ export class LogRing {
     if (oldest instanceof ChildLines) {
       this.lines -= oldest.block.kept;
       this.bytes -= oldest.bytes;
+      if (!this.spare || oldest.block.bytes > this.spare.bytes) this.spare = oldest.block;
     } else {
       this.lines--;
       this.bytes -= sizeOf(oldest);

@@ -210,40 +210,58 @@ export class LineSplitter {
   }
 }
 
+/** `n` rounded up to a power of two (at least 64): a reused block fits chunks of a similar size. */
+function capacityFor(n: number): number {
+  let c = 64;
+  while (c < n) c *= 2;
+  return c;
+}
+
 /**
- * Copies of the last lines of a chunk, in memory of their own (a slice would keep the
- * whole chunk it came from alive). `first` moves forward as older lines are dropped.
+ * Copies of the last lines of a chunk, in memory of their own (the chunk's bytes are
+ * reused for the next read). `first` moves forward as older lines are dropped. A
+ * block that was dropped can be filled again (copyLast's `reuse`), so a busy
+ * stream's history makes no garbage.
  */
 export class LineBlock {
   /** Index of the oldest line still kept. */
   first = 0;
+  private lines = 0;
+  /** Offset of data[0] in the chunk the offsets came from. */
+  private base = 0;
 
   private constructor(
     private readonly data: Buffer,
     private readonly starts: Int32Array,
     private readonly ends: Int32Array,
-    /** Offset of data[0] in the chunk the offsets came from. */
-    private readonly base: number,
   ) {}
 
-  /** The last `n` (≥ 1) lines of `chunk`, copied. */
-  static copyLast(chunk: LineChunk, n: number): LineBlock {
+  /** The last `n` (≥ 1) lines of `chunk`, copied into `reuse` when it is large enough, else into a new block. */
+  static copyLast(chunk: LineChunk, n: number, reuse?: LineBlock | null): LineBlock {
     const from = chunk.count - n;
     const lo = chunk.starts[from] as number;
     const hi = chunk.ends[chunk.count - 1] as number;
-    const data = Buffer.allocUnsafeSlow(hi - lo);
-    data.set(chunk.data.subarray(lo, hi));
-    return new LineBlock(data, chunk.starts.slice(from, chunk.count), chunk.ends.slice(from, chunk.count), lo);
+    const block =
+      reuse && reuse.data.length >= hi - lo && reuse.starts.length >= n
+        ? reuse
+        : new LineBlock(Buffer.allocUnsafeSlow(capacityFor(hi - lo)), new Int32Array(capacityFor(n)), new Int32Array(capacityFor(n)));
+    block.data.set(chunk.data.subarray(lo, hi));
+    block.starts.set(chunk.starts.subarray(from, chunk.count));
+    block.ends.set(chunk.ends.subarray(from, chunk.count));
+    block.lines = n;
+    block.base = lo;
+    block.first = 0;
+    return block;
   }
 
   /** Lines in the block, counting dropped ones (indexes first..count-1 are kept). */
   get count(): number {
-    return this.starts.length;
+    return this.lines;
   }
 
   /** Lines still kept. */
   get kept(): number {
-    return this.starts.length - this.first;
+    return this.lines - this.first;
   }
 
   /** Memory held: the bytes and the offsets. */
@@ -260,6 +278,8 @@ export class LineBlock {
 export class RecentLines {
   private readonly entries: (string | LineBlock)[] = [];
   private count = 0;
+  /** A dropped block, filled again by the next chunk. */
+  private spare: LineBlock | null = null;
   constructor(private readonly limit = KEPT_LINES) {}
 
   push(line: string): void {
@@ -272,7 +292,8 @@ export class RecentLines {
   pushChunk(chunk: LineChunk): void {
     const n = Math.min(chunk.count, this.limit);
     if (n === 0) return;
-    this.entries.push(LineBlock.copyLast(chunk, n));
+    this.entries.push(LineBlock.copyLast(chunk, n, this.spare));
+    this.spare = null;
     this.count += n;
     this.trim();
   }
@@ -290,8 +311,10 @@ export class RecentLines {
     while (this.count > this.limit) {
       const oldest = this.entries[0] as string | LineBlock;
       const drop = typeof oldest === 'string' ? 1 : Math.min(oldest.kept, this.count - this.limit);
-      if (typeof oldest === 'string' || drop === oldest.kept) this.entries.shift();
-      else oldest.first += drop;
+      if (typeof oldest === 'string' || drop === oldest.kept) {
+        this.entries.shift();
+        if (typeof oldest !== 'string' && (!this.spare || oldest.bytes > this.spare.bytes)) this.spare = oldest;
+      } else oldest.first += drop;
       this.count -= drop;
     }
   }
