@@ -1,7 +1,7 @@
 // The launcher's in-memory log: per unit, the last `log_lines` lines (and at most
 // UNIT_LOG_BYTES of text), plus one ring for launcher events that name no unit.
 // `launcher logs` reads the tail and follows new lines from here.
-import { LineBlock, lineText, type LineChunk } from '../supervisor/spawn-output.js';
+import { LineStore, lineText, type LineChunk } from '../supervisor/spawn-output.js';
 import type { LogRecord } from './log-record.js';
 
 /** Default lines kept per unit (the unit key `log_lines`). */
@@ -28,22 +28,34 @@ export interface LinesMeta {
   readonly time: number;
 }
 
-/** A copy of the last lines of one chunk (kept as bytes; records are made when read). */
+/** Lines of one chunk kept in a ring's LineStore (records are made when they are read). */
 class ChildLines {
+  /** Number (in the store) of the oldest of these lines still kept. */
+  first: number;
+
   constructor(
-    readonly block: LineBlock,
-    /** The seq of the block's line 0. */
+    /** Number (in the store) of the first of these lines. */
+    private readonly line0: number,
+    private readonly count: number,
+    /** The seq of line `line0`. */
     private readonly seq0: number,
     private readonly meta: LinesMeta,
-  ) {}
-
-  record(i: number): LogRecord {
-    const m = this.meta;
-    return { seq: this.seq0 + i, time: m.time, unit: m.unit, instance: m.instance, pid: m.pid, stream: m.stream, level: 'info', text: this.block.text(i), fields: undefined };
+  ) {
+    this.first = line0;
   }
 
-  get bytes(): number {
-    return this.block.bytes + RECORD_OVERHEAD;
+  /** Numbers past the last of these lines. */
+  get end(): number {
+    return this.line0 + this.count;
+  }
+
+  get kept(): number {
+    return this.end - this.first;
+  }
+
+  record(store: LineStore, line: number): LogRecord {
+    const m = this.meta;
+    return { seq: this.seq0 + line - this.line0, time: m.time, unit: m.unit, instance: m.instance, pid: m.pid, stream: m.stream, level: 'info', text: store.text(line), fields: undefined };
   }
 }
 
@@ -59,45 +71,52 @@ export function recordsOf(lines: LineChunk, meta: LinesMeta): LogRecord[] {
 }
 
 /**
- * A ring of lines bounded in count and in bytes; oldest dropped first. A chunk of a
- * child's lines is one entry (a copy of at most `capacity` of its last lines).
+ * A ring of lines bounded in count and in bytes; oldest dropped first. A child's
+ * lines are kept as bytes in one LineStore (a chunk is one entry and one copy);
+ * launcher events as records.
  */
 export class LogRing {
   private entries: Entry[] = [];
   /** Index of the oldest entry in `entries`. */
   private head = 0;
+  /** Lines kept: records and child lines. */
   private lines = 0;
-  private bytes = 0;
-  /** A dropped block, filled again by the next chunk (a busy unit's history makes no garbage). */
-  private spare: LineBlock | null = null;
+  /** Bytes of the records kept (child lines are counted by the store). */
+  private recordBytes = 0;
+  private store: LineStore | null = null;
 
   constructor(private capacity: number, private readonly byteCap = UNIT_LOG_BYTES) {}
 
   /** Changes the line limit, keeping the newest lines that still fit. */
   resize(capacity: number): void {
     if (capacity === this.capacity) return;
+    this.trimTo(capacity);
     this.capacity = capacity;
-    this.trim();
+    this.store?.resize(capacity);
   }
 
   push(record: LogRecord): void {
     if (this.capacity === 0) return;
+    this.trimTo(this.capacity - 1);
     this.entries.push(record);
     this.lines++;
-    this.bytes += sizeOf(record);
-    this.trim();
+    this.recordBytes += sizeOf(record);
+    this.trimBytes();
   }
 
   /** Keeps the last lines of a chunk (never more than the ring holds). */
   pushLines(lines: LineChunk, meta: LinesMeta): void {
     const n = Math.min(lines.count, this.capacity);
     if (n === 0) return;
-    const entry = new ChildLines(LineBlock.copyLast(lines, n, this.spare), meta.seq + lines.count - n, meta);
-    this.spare = null;
-    this.entries.push(entry);
-    this.lines += n;
-    this.bytes += entry.bytes;
-    this.trim();
+    this.trimTo(this.capacity - n);
+    this.store ??= new LineStore(this.capacity, this.byteCap);
+    const line0 = this.store.pushChunk(lines, n);
+    const added = this.store.next - line0;
+    if (added === 0) return;
+    this.entries.push(new ChildLines(line0, added, meta.seq + lines.count - added, meta));
+    this.lines += added;
+    this.syncStore();
+    this.trimBytes();
   }
 
   /** The newest `n` records, oldest first. */
@@ -106,7 +125,7 @@ export class LogRing {
     for (let e = this.entries.length - 1; e >= this.head && out.length < n; e--) {
       const entry = this.entries[e] as Entry;
       if (entry instanceof ChildLines) {
-        for (let i = entry.block.count - 1; i >= entry.block.first && out.length < n; i--) out.push(entry.record(i));
+        for (let line = entry.end - 1; line >= entry.first && out.length < n; line--) out.push(entry.record(this.store as LineStore, line));
       } else out.push(entry);
     }
     return out.reverse();
@@ -116,27 +135,49 @@ export class LogRing {
     return this.lines;
   }
 
-  /** Drops the oldest lines past the line limit, then whole entries past the byte limit (keeping the newest). */
-  private trim(): void {
-    while (this.lines > this.capacity) {
+  /** Drops the oldest lines until at most `max` are kept. */
+  private trimTo(max: number): void {
+    while (this.lines > max) {
       const oldest = this.entries[this.head] as Entry;
-      if (oldest instanceof ChildLines && oldest.block.kept > this.lines - this.capacity) {
-        oldest.block.first += this.lines - this.capacity;
-        this.lines = this.capacity;
+      if (oldest instanceof ChildLines && oldest.kept > this.lines - max) {
+        oldest.first += this.lines - max;
+        this.store?.dropTo(oldest.first);
+        this.lines = max;
       } else this.dropOldest();
     }
-    while (this.bytes > this.byteCap && this.entries.length - this.head > 1) this.dropOldest();
+  }
+
+  /** Drops whole entries, oldest first, while the bytes kept exceed the cap (the newest stays). */
+  private trimBytes(): void {
+    while (this.recordBytes + (this.store?.bytes ?? 0) > this.byteCap && this.entries.length - this.head > 1) this.dropOldest();
+  }
+
+  /** Forgets child lines the store dropped to stay under its byte limit (and any older records). */
+  private syncStore(): void {
+    const oldest = (this.store as LineStore).oldest;
+    for (;;) {
+      let e = this.head;
+      while (e < this.entries.length && !(this.entries[e] instanceof ChildLines)) e++;
+      const entry = this.entries[e];
+      if (!(entry instanceof ChildLines) || entry.first >= oldest) return;
+      if (entry.end > oldest) {
+        this.lines -= oldest - entry.first;
+        entry.first = oldest;
+        return;
+      }
+      while (this.entries[this.head] !== entry) this.dropOldest();
+      this.dropOldest();
+    }
   }
 
   private dropOldest(): void {
     const oldest = this.entries[this.head] as Entry;
     if (oldest instanceof ChildLines) {
-      this.lines -= oldest.block.kept;
-      this.bytes -= oldest.bytes;
-      if (!this.spare || oldest.block.bytes > this.spare.bytes) this.spare = oldest.block;
+      this.lines -= oldest.kept;
+      this.store?.dropTo(oldest.end);
     } else {
       this.lines--;
-      this.bytes -= sizeOf(oldest);
+      this.recordBytes -= sizeOf(oldest);
     }
     this.entries[this.head] = undefined as unknown as Entry;
     this.head++;

@@ -210,113 +210,194 @@ export class LineSplitter {
   }
 }
 
-/** `n` rounded up to a power of two (at least 64): a reused block fits chunks of a similar size. */
-function capacityFor(n: number): number {
-  let c = 64;
-  while (c < n) c *= 2;
-  return c;
-}
+/** Bytes a LineStore starts with; it doubles as it needs to, up to its limit. */
+const STORE_INITIAL_BYTES = 4 * 1024;
 
 /**
- * Copies of the last lines of a chunk, in memory of their own (the chunk's bytes are
- * reused for the next read). `first` moves forward as older lines are dropped. A
- * block that was dropped can be filled again (copyLast's `reuse`), so a busy
- * stream's history makes no garbage.
+ * The last `limit` lines of a stream (or of several, in order), as bytes in one
+ * circular buffer with an offset and a length per line: appending a chunk's lines is
+ * one copy, and a busy stream's history makes no garbage. Lines are numbered from 0
+ * as they come; `oldest` is the first still kept. At most `maxBytes` of memory: past
+ * it, the oldest lines go even before `limit` is reached.
  */
-export class LineBlock {
-  /** Index of the oldest line still kept. */
-  first = 0;
-  private lines = 0;
-  /** Offset of data[0] in the chunk the offsets came from. */
-  private base = 0;
+export class LineStore {
+  private buf: Buffer;
+  private offs: Int32Array;
+  private lens: Int32Array;
+  /** Number of the oldest line kept, and of the next line to come. */
+  private head = 0;
+  private tail = 0;
+  /** Where the next bytes go. */
+  private at = 0;
+  /** Bytes of the lines kept. */
+  private used = 0;
 
-  private constructor(
-    private readonly data: Buffer,
-    private readonly starts: Int32Array,
-    private readonly ends: Int32Array,
-  ) {}
-
-  /** The last `n` (≥ 1) lines of `chunk`, copied into `reuse` when it is large enough, else into a new block. */
-  static copyLast(chunk: LineChunk, n: number, reuse?: LineBlock | null): LineBlock {
-    const from = chunk.count - n;
-    const lo = chunk.starts[from] as number;
-    const hi = chunk.ends[chunk.count - 1] as number;
-    const block =
-      reuse && reuse.data.length >= hi - lo && reuse.starts.length >= n
-        ? reuse
-        : new LineBlock(Buffer.allocUnsafeSlow(capacityFor(hi - lo)), new Int32Array(capacityFor(n)), new Int32Array(capacityFor(n)));
-    block.data.set(chunk.data.subarray(lo, hi));
-    block.starts.set(chunk.starts.subarray(from, chunk.count));
-    block.ends.set(chunk.ends.subarray(from, chunk.count));
-    block.lines = n;
-    block.base = lo;
-    block.first = 0;
-    return block;
+  constructor(
+    private limit: number,
+    private readonly maxBytes: number,
+  ) {
+    this.buf = Buffer.allocUnsafeSlow(Math.min(STORE_INITIAL_BYTES, maxBytes));
+    this.offs = new Int32Array(Math.max(1, limit));
+    this.lens = new Int32Array(Math.max(1, limit));
   }
 
-  /** Lines in the block, counting dropped ones (indexes first..count-1 are kept). */
-  get count(): number {
-    return this.lines;
+  /** Number of the oldest line kept (== `next` when none is). */
+  get oldest(): number {
+    return this.head;
   }
 
-  /** Lines still kept. */
-  get kept(): number {
-    return this.lines - this.first;
+  /** Number the next line appended gets. */
+  get next(): number {
+    return this.tail;
   }
 
-  /** Memory held: the bytes and the offsets. */
+  get size(): number {
+    return this.tail - this.head;
+  }
+
+  /** Bytes of the lines kept (their text, not the memory held). */
   get bytes(): number {
-    return this.data.length + this.starts.length * 8;
+    return this.used;
   }
 
-  text(i: number): string {
-    return this.data.toString('utf8', (this.starts[i] as number) - this.base, (this.ends[i] as number) - this.base);
+  /**
+   * Appends the last `n` (≤ limit) lines of `chunk`, dropping the oldest lines past
+   * `limit` (and past `maxBytes`); returns the number of the first line appended
+   * (fewer than `n` are appended only when their bytes alone exceed `maxBytes`).
+   */
+  pushChunk(chunk: LineChunk, n: number): number {
+    const { data, starts, ends, count } = chunk;
+    const take = Math.min(n, this.limit);
+    if (take <= 0) return this.tail;
+    let from = count - take;
+    const hi = ends[count - 1] as number;
+    while (from < count - 1 && hi - (starts[from] as number) > this.maxBytes) from++;
+    const lo = starts[from] as number;
+    if (hi - lo > this.maxBytes) return this.tail;
+    while (this.size + count - from > this.limit) this.dropOldest();
+    const off = this.place(hi - lo);
+    this.buf.set(data.subarray(lo, hi), off);
+    const first = this.tail;
+    let slot = this.tail % this.limit;
+    for (let i = from; i < count; i++) {
+      const start = starts[i] as number;
+      const len = (ends[i] as number) - start;
+      this.offs[slot] = off + start - lo;
+      this.lens[slot] = len;
+      this.used += len;
+      if (++slot === this.limit) slot = 0;
+    }
+    this.tail += count - from;
+    this.at = off + hi - lo;
+    return first;
+  }
+
+  /** Appends one line; returns its number. */
+  push(text: string): number {
+    const bytes = Buffer.from(text);
+    return this.pushChunk({ data: bytes, starts: Int32Array.of(0), ends: Int32Array.of(bytes.length), count: 1 }, 1);
+  }
+
+  /** The text of line number `line` (oldest ≤ line < next). */
+  text(line: number): string {
+    const slot = line % this.limit;
+    const off = this.offs[slot] as number;
+    return this.buf.toString('utf8', off, off + (this.lens[slot] as number));
+  }
+
+  /** Drops the lines numbered below `line`. */
+  dropTo(line: number): void {
+    while (this.head < line && this.head < this.tail) this.dropOldest();
+  }
+
+  /** Changes `limit`, keeping the newest lines that still fit. */
+  resize(limit: number): void {
+    if (limit === this.limit) return;
+    while (this.size > limit) this.dropOldest();
+    const offs = new Int32Array(Math.max(1, limit));
+    const lens = new Int32Array(Math.max(1, limit));
+    for (let line = this.head; line < this.tail; line++) {
+      offs[line % limit] = this.offs[line % this.limit] as number;
+      lens[line % limit] = this.lens[line % this.limit] as number;
+    }
+    this.offs = offs;
+    this.lens = lens;
+    this.limit = limit;
+  }
+
+  private dropOldest(): void {
+    this.used -= this.lens[this.head % this.limit] as number;
+    this.head++;
+    if (this.head === this.tail) {
+      this.at = 0;
+      this.used = 0;
+    }
+  }
+
+  /** Where `bytes` contiguous bytes can go now, or -1. */
+  private fit(bytes: number): number {
+    const size = this.buf.length;
+    if (this.head === this.tail) return bytes <= size ? 0 : -1;
+    const oldest = this.offs[this.head % this.limit] as number;
+    if (oldest < this.at) {
+      if (this.at + bytes <= size) return this.at;
+      return bytes < oldest ? 0 : -1;
+    }
+    return this.at + bytes < oldest ? this.at : -1;
+  }
+
+  /** Makes room for `bytes` contiguous bytes (growing up to maxBytes, else dropping the oldest lines); returns where. */
+  private place(bytes: number): number {
+    for (;;) {
+      const off = this.fit(bytes);
+      if (off >= 0) return off;
+      if (this.buf.length < this.maxBytes) this.grow(bytes);
+      else this.dropOldest();
+    }
+  }
+
+  /** A buffer at least twice what the kept lines and `bytes` need (at most maxBytes), the lines moved to its start. */
+  private grow(bytes: number): void {
+    let size = this.buf.length;
+    while (size < 2 * (this.used + bytes) && size < this.maxBytes) size *= 2;
+    const buf = Buffer.allocUnsafeSlow(Math.min(size, this.maxBytes));
+    let at = 0;
+    for (let line = this.head; line < this.tail; line++) {
+      const slot = line % this.limit;
+      const off = this.offs[slot] as number;
+      const len = this.lens[slot] as number;
+      buf.set(this.buf.subarray(off, off + len), at);
+      this.offs[slot] = at;
+      at += len;
+    }
+    this.buf = buf;
+    this.at = at;
   }
 }
+
+/** Bytes the recent lines of one child may hold. */
+const RECENT_MAX_BYTES = 1024 * 1024;
 
 /** Keeps the most recent `limit` lines, oldest first; text is decoded only when asked for. */
 export class RecentLines {
-  private readonly entries: (string | LineBlock)[] = [];
-  private count = 0;
-  /** A dropped block, filled again by the next chunk. */
-  private spare: LineBlock | null = null;
-  constructor(private readonly limit = KEPT_LINES) {}
-
-  push(line: string): void {
-    this.entries.push(line);
-    this.count++;
-    this.trim();
+  private readonly store: LineStore;
+  constructor(limit = KEPT_LINES) {
+    this.store = new LineStore(limit, RECENT_MAX_BYTES);
   }
 
-  /** Keeps the last lines of `chunk` (at most `limit` of them are copied). */
+  push(line: string): void {
+    this.store.push(line);
+  }
+
+  /** Keeps the last lines of `chunk`. */
   pushChunk(chunk: LineChunk): void {
-    const n = Math.min(chunk.count, this.limit);
-    if (n === 0) return;
-    this.entries.push(LineBlock.copyLast(chunk, n, this.spare));
-    this.spare = null;
-    this.count += n;
-    this.trim();
+    this.store.pushChunk(chunk, chunk.count);
   }
 
   snapshot(): readonly string[] {
     const out: string[] = [];
-    for (const e of this.entries) {
-      if (typeof e === 'string') out.push(e);
-      else for (let i = e.first; i < e.count; i++) out.push(e.text(i));
-    }
+    for (let line = this.store.oldest; line < this.store.next; line++) out.push(this.store.text(line));
     return out;
-  }
-
-  private trim(): void {
-    while (this.count > this.limit) {
-      const oldest = this.entries[0] as string | LineBlock;
-      const drop = typeof oldest === 'string' ? 1 : Math.min(oldest.kept, this.count - this.limit);
-      if (typeof oldest === 'string' || drop === oldest.kept) {
-        this.entries.shift();
-        if (typeof oldest !== 'string' && (!this.spare || oldest.bytes > this.spare.bytes)) this.spare = oldest;
-      } else oldest.first += drop;
-      this.count -= drop;
-    }
   }
 }
 
