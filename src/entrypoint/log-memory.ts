@@ -115,6 +115,8 @@ export class LogRing {
     if (added === 0) return;
     this.entries.push(new ChildLines(line0, added, meta.seq + lines.count - added, meta));
     this.lines += added;
+    // Lines of this chunk left out for bytes are newer than anything kept before it.
+    if (added < n) while (this.entries.length - this.head > 1) this.dropOldest();
     this.syncStore();
     this.trimBytes();
   }
@@ -160,12 +162,13 @@ export class LogRing {
       while (e < this.entries.length && !(this.entries[e] instanceof ChildLines)) e++;
       const entry = this.entries[e];
       if (!(entry instanceof ChildLines) || entry.first >= oldest) return;
+      // Records before it are older than the lines the store dropped: they go too.
+      while (this.entries[this.head] !== entry) this.dropOldest();
       if (entry.end > oldest) {
         this.lines -= oldest - entry.first;
         entry.first = oldest;
         return;
       }
-      while (this.entries[this.head] !== entry) this.dropOldest();
       this.dropOldest();
     }
   }

@@ -231,6 +231,12 @@ export class LineStore {
   private at = 0;
   /** Bytes of the lines kept. */
   private used = 0;
+  /**
+   * Number of the first line placed at the start of the buffer after the end was
+   * reached (the lines from `head` up to it are at the end of the buffer, the rest at
+   * its start, before `at`), or -1 while the lines kept are in order in the buffer.
+   */
+  private wrapLine = -1;
 
   constructor(
     private limit: number,
@@ -274,7 +280,9 @@ export class LineStore {
     while (from < count - 1 && hi - (starts[from] as number) > this.maxBytes) from++;
     const lo = starts[from] as number;
     if (hi - lo > this.maxBytes) return this.tail;
-    while (this.size + count - from > this.limit) this.dropOldest();
+    // Lines of this chunk left out for bytes are newer than any kept: none of those stays.
+    const limit = from > count - take ? 0 : this.limit - (count - from);
+    while (this.size > limit) this.dropOldest();
     const off = this.place(hi - lo);
     this.buf.set(data.subarray(lo, hi), off);
     const first = this.tail;
@@ -328,37 +336,40 @@ export class LineStore {
   private dropOldest(): void {
     this.used -= this.lens[this.head % this.limit] as number;
     this.head++;
+    if (this.head === this.wrapLine) this.wrapLine = -1;
     if (this.head === this.tail) {
       this.at = 0;
       this.used = 0;
+      this.wrapLine = -1;
     }
-  }
-
-  /** Where `bytes` contiguous bytes can go now, or -1. */
-  private fit(bytes: number): number {
-    const size = this.buf.length;
-    if (this.head === this.tail) return bytes <= size ? 0 : -1;
-    const oldest = this.offs[this.head % this.limit] as number;
-    if (oldest < this.at) {
-      if (this.at + bytes <= size) return this.at;
-      return bytes < oldest ? 0 : -1;
-    }
-    return this.at + bytes < oldest ? this.at : -1;
   }
 
   /** Makes room for `bytes` contiguous bytes (growing up to maxBytes, else dropping the oldest lines); returns where. */
   private place(bytes: number): number {
     for (;;) {
-      const off = this.fit(bytes);
-      if (off >= 0) return off;
-      if (this.buf.length < this.maxBytes) this.grow(bytes);
+      const size = this.buf.length;
+      if (this.head === this.tail) {
+        if (bytes <= size) return 0;
+      } else {
+        const oldest = this.offs[this.head % this.limit] as number;
+        if (this.wrapLine >= 0) {
+          if (this.at + bytes <= oldest) return this.at;
+        } else if (this.at + bytes <= size) {
+          return this.at;
+        } else if (bytes <= oldest) {
+          // Back to the start of the buffer: the lines from here on come before the older ones.
+          this.wrapLine = this.tail;
+          return 0;
+        }
+      }
+      if (size < this.maxBytes) this.grow(bytes);
       else this.dropOldest();
     }
   }
 
-  /** A buffer at least twice what the kept lines and `bytes` need (at most maxBytes), the lines moved to its start. */
+  /** A larger buffer (at least twice what the kept lines and `bytes` need, at most maxBytes), the lines moved to its start. */
   private grow(bytes: number): void {
-    let size = this.buf.length;
+    let size = this.buf.length * 2;
     while (size < 2 * (this.used + bytes) && size < this.maxBytes) size *= 2;
     const buf = Buffer.allocUnsafeSlow(Math.min(size, this.maxBytes));
     let at = 0;
@@ -372,6 +383,7 @@ export class LineStore {
     }
     this.buf = buf;
     this.at = at;
+    this.wrapLine = -1;
   }
 }
 
