@@ -108,8 +108,8 @@ export function createLogger(format: LogFormat | LogOptions): Logger {
       take({ seq: ++seq, time: Date.now(), unit: line.unit, instance: line.instance, pid: line.pid, stream: line.stream, level: 'info', text: line.text, fields: undefined });
     },
     lines(batch) {
-      // The hot path (everything a service prints): one time stamp, one prefix and one
-      // Buffer per sink for the whole chunk; no string or object per line.
+      // The hot path (everything a service prints): one time stamp and one rendered
+      // prefix per chunk, its bytes copied once per sink; no string or object per line.
       const meta: LinesMeta = { unit: batch.unit, instance: batch.instance, pid: batch.pid, stream: batch.stream, seq: seq + 1, time: Date.now() };
       seq += batch.count;
       memory.addLines(batch, meta);

@@ -19,8 +19,8 @@ export const CUT_MARKER = ' … [line cut at 64 KiB]';
 /**
  * Some lines of one stream, as bytes: line i is `data[starts[i], ends[i])`, without its
  * "\n" (nor the "\r" of a "\r\n"), valid UTF-8, at most MAX_LINE_CHARS characters (or
- * cut with CUT_MARKER). The offsets are scratch space reused for the next chunk: a
- * listener that keeps lines copies them (LineBlock) during the call.
+ * cut with CUT_MARKER). The bytes and offsets are reused for the next chunk: a
+ * listener that keeps lines copies them during the call (LineStore).
  */
 export interface LineChunk {
   readonly data: Buffer;
@@ -125,11 +125,11 @@ export class LineSplitter {
     if (this.long) {
       const rest = this.long.text + this.long.decoder.end();
       this.long = null;
-      if (rest.length > 0 && !this.skipping) this.send(boundedLine(rest));
+      if (rest.length > 0 && !this.skipping) this.emit(boundedLine(rest));
     } else if (this.pending) {
       const rest = this.pending;
       this.pending = null;
-      if (!this.skipping) this.send(wellFormed(oneLine(rest)));
+      if (!this.skipping) this.emit(wellFormed(oneLine(rest)));
     }
     this.skipping = false;
   }
@@ -145,9 +145,9 @@ export class LineSplitter {
         const end = newline > from && chunk[newline - 1] === 13 ? newline - 1 : newline;
         if (end - from > MAX_LINE_CHARS) {
           // Rare: maybe over the limit in characters too. Lines before it go first, in order.
-          if (count > 0) this.send(wellFormed({ data: chunk, starts: offsets.starts, ends: offsets.ends, count }));
+          if (count > 0) this.emit(wellFormed({ data: chunk, starts: offsets.starts, ends: offsets.ends, count }));
           count = 0;
-          this.send(boundedLine(chunk.toString('utf8', from, end)));
+          this.emit(boundedLine(chunk.toString('utf8', from, end)));
         } else {
           if (count === offsets.starts.length) offsets.ensure(count + 1);
           offsets.starts[count] = from;
@@ -156,7 +156,7 @@ export class LineSplitter {
         }
         from = newline + 1;
       }
-      if (count > 0) this.send(wellFormed({ data: chunk, starts: offsets.starts, ends: offsets.ends, count }));
+      if (count > 0) this.emit(wellFormed({ data: chunk, starts: offsets.starts, ends: offsets.ends, count }));
       return from;
     } finally {
       offsets.busy = false;
@@ -180,7 +180,7 @@ export class LineSplitter {
       this.long = { text: decoder.write(joined), decoder };
     }
     if (this.long.text.length > MAX_LINE_CHARS) {
-      this.send(boundedLine(this.long.text));
+      this.emit(boundedLine(this.long.text));
       this.long = null;
       this.skipping = true;
     }
@@ -195,18 +195,14 @@ export class LineSplitter {
     if (this.long) {
       const text = this.long.text + this.long.decoder.end(last);
       this.long = null;
-      this.send(boundedLine(text.endsWith('\r') ? text.slice(0, -1) : text));
+      this.emit(boundedLine(text.endsWith('\r') ? text.slice(0, -1) : text));
       return;
     }
     const joined = Buffer.concat([this.pending as Buffer, last]);
     this.pending = null;
     const end = joined.length > 0 && joined[joined.length - 1] === 13 ? joined.length - 1 : joined.length;
-    if (end > MAX_LINE_CHARS) this.send(boundedLine(joined.toString('utf8', 0, end)));
-    else this.send(wellFormed(oneLine(joined.subarray(0, end))));
-  }
-
-  private send(lines: LineChunk): void {
-    this.emit(lines);
+    if (end > MAX_LINE_CHARS) this.emit(boundedLine(joined.toString('utf8', 0, end)));
+    else this.emit(wellFormed(oneLine(joined.subarray(0, end))));
   }
 }
 
