@@ -479,7 +479,8 @@ export function relayOutput(fds: OutputFds, tag: { unit: string; instance: numbe
     const splitter = new LineSplitter((chunk) => {
       recent.pushChunk(chunk);
       if (sink) sink.lines({ unit: tag.unit, instance: tag.instance, pid: tag.pid, stream, data: chunk.data, starts: chunk.starts, ends: chunk.ends, count: chunk.count });
-      else if (perLine) for (let i = 0; i < chunk.count; i++) perLine({ ...tag, stream, text: lineText(chunk, i) });
+      // (A literal, not a spread of `tag`: with a spread per line this path was 5x slower.)
+      else if (perLine) for (let i = 0; i < chunk.count; i++) perLine({ unit: tag.unit, instance: tag.instance, pid: tag.pid, stream, text: lineText(chunk, i) });
     });
     splitters.push(splitter);
     // Read into one shared buffer (no new Buffer per read): the splitter copies what it keeps.
