@@ -136,8 +136,9 @@ async function main() {
 }
 
 /**
- * --merge: sections not run this time are taken from the results.json already in the
- * out folder, so one section can be re-measured without rerunning the rest.
+ * --merge: sections not run this time (and the note, unless --note is given) are taken
+ * from the results.json already in the out folder, so one section can be re-measured
+ * without rerunning the rest.
  */
 function mergePrevious(r) {
   const file = path.join(outDir, 'results.json');
@@ -147,7 +148,8 @@ function mergePrevious(r) {
     r.restart = old.restart;
     r.skipped = old.skipped ?? [];
   }
-  for (const key of ['footprint', 'cli', 'soak', 'logs', 'accept', 'upgrade']) if (r[key] === undefined && old[key] !== undefined) r[key] = old[key];
+  for (const key of ['steady', 'footprint', 'cli', 'soak', 'logs', 'accept', 'upgrade']) if (r[key] === undefined && old[key] !== undefined) r[key] = old[key];
+  if (r.note === undefined && old.note !== undefined) r.note = old.note;
   r.command += ` (merged into the results of \`${old.command}\` from ${old.machine?.date ?? 'an earlier run'})`;
 }
 

@@ -1,6 +1,7 @@
 // The launcher's in-memory log: per unit, the last `log_lines` lines (and at most
 // UNIT_LOG_BYTES of text), plus one ring for launcher events that name no unit.
 // `launcher logs` reads the tail and follows new lines from here.
+import { LineStore, lineText, type LineChunk } from '../supervisor/spawn-output.js';
 import type { LogRecord } from './log-record.js';
 
 /** Default lines kept per unit (the unit key `log_lines`). */
@@ -16,57 +17,178 @@ function sizeOf(record: LogRecord): number {
   return record.text.length * 2 + RECORD_OVERHEAD;
 }
 
-/** A ring of records bounded in count and in bytes; oldest dropped first. */
-export class LogRing {
-  private slots: (LogRecord | undefined)[];
-  private head = 0;
-  private count = 0;
-  private bytes = 0;
+/** Where a chunk of a child's lines came from, and the seq and time of its lines. */
+export interface LinesMeta {
+  readonly unit: string;
+  readonly instance: number;
+  readonly pid: number;
+  readonly stream: 'stdout' | 'stderr';
+  /** The seq of the chunk's first line (the others follow one by one). */
+  readonly seq: number;
+  readonly time: number;
+}
 
-  constructor(private capacity: number, private readonly byteCap = UNIT_LOG_BYTES) {
-    this.slots = new Array<LogRecord | undefined>(Math.max(1, capacity));
+/** Lines of one chunk kept in a ring's LineStore (records are made when they are read). */
+class ChildLines {
+  /** Number (in the store) of the oldest of these lines still kept. */
+  first: number;
+
+  constructor(
+    /** Number (in the store) of the first of these lines. */
+    private readonly line0: number,
+    private readonly count: number,
+    /** The seq of line `line0`. */
+    private readonly seq0: number,
+    private readonly meta: LinesMeta,
+  ) {
+    this.first = line0;
   }
+
+  /** Numbers past the last of these lines. */
+  get end(): number {
+    return this.line0 + this.count;
+  }
+
+  get kept(): number {
+    return this.end - this.first;
+  }
+
+  record(store: LineStore, line: number): LogRecord {
+    const m = this.meta;
+    return { seq: this.seq0 + line - this.line0, time: m.time, unit: m.unit, instance: m.instance, pid: m.pid, stream: m.stream, level: 'info', text: store.text(line), fields: undefined };
+  }
+}
+
+type Entry = LogRecord | ChildLines;
+
+/** Every line of `lines` as a LogRecord (seq, time and origin from `meta`). */
+export function recordsOf(lines: LineChunk, meta: LinesMeta): LogRecord[] {
+  const out: LogRecord[] = [];
+  for (let i = 0; i < lines.count; i++) {
+    out.push({ seq: meta.seq + i, time: meta.time, unit: meta.unit, instance: meta.instance, pid: meta.pid, stream: meta.stream, level: 'info', text: lineText(lines, i), fields: undefined });
+  }
+  return out;
+}
+
+/**
+ * A ring of lines bounded in count and in bytes; oldest dropped first. A child's
+ * lines are kept as bytes in one LineStore (a chunk is one entry and one copy);
+ * launcher events as records.
+ */
+export class LogRing {
+  private entries: Entry[] = [];
+  /** Index of the oldest entry in `entries`. */
+  private head = 0;
+  /** Lines kept: records and child lines. */
+  private lines = 0;
+  /** Bytes of the records kept (child lines are counted by the store). */
+  private recordBytes = 0;
+  private store: LineStore | null = null;
+
+  constructor(private capacity: number, private readonly byteCap = UNIT_LOG_BYTES) {}
 
   /** Changes the line limit, keeping the newest lines that still fit. */
   resize(capacity: number): void {
     if (capacity === this.capacity) return;
-    const kept = this.last(capacity);
+    this.trimTo(capacity);
     this.capacity = capacity;
-    this.slots = new Array<LogRecord | undefined>(Math.max(1, capacity));
-    this.head = 0;
-    this.count = 0;
-    this.bytes = 0;
-    kept.forEach((r) => this.push(r));
+    this.store?.resize(capacity);
   }
 
   push(record: LogRecord): void {
     if (this.capacity === 0) return;
-    if (this.count === this.capacity) this.dropOldest();
-    const tail = (this.head + this.count) % this.capacity;
-    this.slots[tail] = record;
-    this.count++;
-    this.bytes += sizeOf(record);
-    while (this.bytes > this.byteCap && this.count > 1) this.dropOldest();
+    this.trimTo(this.capacity - 1);
+    this.entries.push(record);
+    this.lines++;
+    this.recordBytes += sizeOf(record);
+    this.trimBytes();
+  }
+
+  /** Keeps the last lines of a chunk (never more than the ring holds). */
+  pushLines(lines: LineChunk, meta: LinesMeta): void {
+    const n = Math.min(lines.count, this.capacity);
+    if (n === 0) return;
+    this.trimTo(this.capacity - n);
+    this.store ??= new LineStore(this.capacity, this.byteCap);
+    const line0 = this.store.pushChunk(lines, n);
+    const added = this.store.next - line0;
+    if (added === 0) return;
+    this.entries.push(new ChildLines(line0, added, meta.seq + lines.count - added, meta));
+    this.lines += added;
+    // Lines of this chunk left out for bytes are newer than anything kept before it.
+    if (added < n) while (this.entries.length - this.head > 1) this.dropOldest();
+    this.syncStore();
+    this.trimBytes();
   }
 
   /** The newest `n` records, oldest first. */
   last(n: number): LogRecord[] {
-    const take = Math.min(n, this.count);
     const out: LogRecord[] = [];
-    for (let i = this.count - take; i < this.count; i++) out.push(this.slots[(this.head + i) % this.capacity] as LogRecord);
-    return out;
+    for (let e = this.entries.length - 1; e >= this.head && out.length < n; e--) {
+      const entry = this.entries[e] as Entry;
+      if (entry instanceof ChildLines) {
+        for (let line = entry.end - 1; line >= entry.first && out.length < n; line--) out.push(entry.record(this.store as LineStore, line));
+      } else out.push(entry);
+    }
+    return out.reverse();
   }
 
   get size(): number {
-    return this.count;
+    return this.lines;
+  }
+
+  /** Drops the oldest lines until at most `max` are kept. */
+  private trimTo(max: number): void {
+    while (this.lines > max) {
+      const oldest = this.entries[this.head] as Entry;
+      if (oldest instanceof ChildLines && oldest.kept > this.lines - max) {
+        oldest.first += this.lines - max;
+        this.store?.dropTo(oldest.first);
+        this.lines = max;
+      } else this.dropOldest();
+    }
+  }
+
+  /** Drops whole entries, oldest first, while the bytes kept exceed the cap (the newest stays). */
+  private trimBytes(): void {
+    while (this.recordBytes + (this.store?.bytes ?? 0) > this.byteCap && this.entries.length - this.head > 1) this.dropOldest();
+  }
+
+  /** Forgets child lines the store dropped to stay under its byte limit (and any older records). */
+  private syncStore(): void {
+    const oldest = (this.store as LineStore).oldest;
+    for (;;) {
+      let e = this.head;
+      while (e < this.entries.length && !(this.entries[e] instanceof ChildLines)) e++;
+      const entry = this.entries[e];
+      if (!(entry instanceof ChildLines) || entry.first >= oldest) return;
+      // Records before it are older than the lines the store dropped: they go too.
+      while (this.entries[this.head] !== entry) this.dropOldest();
+      if (entry.end > oldest) {
+        this.lines -= oldest - entry.first;
+        entry.first = oldest;
+        return;
+      }
+      this.dropOldest();
+    }
   }
 
   private dropOldest(): void {
-    const oldest = this.slots[this.head];
-    if (oldest) this.bytes -= sizeOf(oldest);
-    this.slots[this.head] = undefined;
-    this.head = (this.head + 1) % this.capacity;
-    this.count--;
+    const oldest = this.entries[this.head] as Entry;
+    if (oldest instanceof ChildLines) {
+      this.lines -= oldest.kept;
+      this.store?.dropTo(oldest.end);
+    } else {
+      this.lines--;
+      this.recordBytes -= sizeOf(oldest);
+    }
+    this.entries[this.head] = undefined as unknown as Entry;
+    this.head++;
+    // Now and then, forget the dropped slots (amortised constant cost).
+    if (this.head > 64 && this.head * 2 > this.entries.length) {
+      this.entries = this.entries.slice(this.head);
+      this.head = 0;
+    }
   }
 }
 
@@ -89,6 +211,18 @@ export class MemoryLog {
     this.ringFor(record.unit).push(record);
     for (const f of this.followers) {
       if (f.units === null || (record.unit !== null && f.units.has(record.unit))) f.fn(record);
+    }
+  }
+
+  /** A chunk of a child's lines: kept as bytes; records are made only for followers (and when read). */
+  addLines(lines: LineChunk, meta: LinesMeta): void {
+    this.ringFor(meta.unit).pushLines(lines, meta);
+    if (this.followers.size === 0) return;
+    let records: LogRecord[] | undefined;
+    for (const f of this.followers) {
+      if (f.units !== null && !f.units.has(meta.unit)) continue;
+      records ??= recordsOf(lines, meta);
+      for (const r of records) f.fn(r);
     }
   }
 

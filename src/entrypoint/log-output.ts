@@ -6,6 +6,8 @@
 import { fstatSync, writeSync } from 'node:fs';
 import { close, E, errnoName, write as writeFd } from '../sys/libc.js';
 import { reopenNonBlocking, retireToDevNull, sendNonBlocking } from '../sys/pipe.js';
+import type { LineChunk } from '../supervisor/spawn-output.js';
+import { frameLines } from './log-frame.js';
 
 /** Bytes held for a reader that is behind; beyond this, lines are dropped and counted. */
 export const PENDING_MAX_BYTES = 256 * 1024;
@@ -60,6 +62,20 @@ export class FdSink {
       this.dropped++;
       return;
     }
+    this.pending.push(buf);
+    this.pendingBytes += buf.length;
+    this.scheduled ??= setImmediate(() => this.flush());
+  }
+
+  /**
+   * Queues a chunk of a child's lines, each after `prefix` (one Buffer for the chunk).
+   * Lines past the bound of unwritten bytes are dropped and counted.
+   */
+  writeLines(prefix: Uint8Array, lines: LineChunk): void {
+    if (this.broken || this.discards) return;
+    const { buf, next } = frameLines(prefix, lines, 0, PENDING_MAX_BYTES - this.pendingBytes);
+    this.dropped += lines.count - next;
+    if (next === 0) return;
     this.pending.push(buf);
     this.pendingBytes += buf.length;
     this.scheduled ??= setImmediate(() => this.flush());

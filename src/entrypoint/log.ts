@@ -6,8 +6,9 @@
 // that breaks is reported to the others, never to itself.
 import { fstatSync } from 'node:fs';
 import type { SupervisorEvent } from '../supervisor/contract.js';
+import type { OutputLines, OutputSink } from '../supervisor/spawn-output.js';
 import { LogDir } from './log-files.js';
-import { MemoryLog } from './log-memory.js';
+import { MemoryLog, recordsOf, type LinesMeta } from './log-memory.js';
 import { FdSink } from './log-output.js';
 import { formatText, toJson, wantsColour, type Level, type LogRecord, type TextStyle } from './log-record.js';
 
@@ -15,13 +16,15 @@ export type LogFormat = 'text' | 'json';
 export type { Level } from './log-record.js';
 export { wantsColour } from './log-record.js';
 
-export interface Logger {
+export interface Logger extends OutputSink {
   /** A launcher event (`launcher: ...` in text). */
   event(level: Level, message: string, fields?: Record<string, unknown>): void;
   /** A supervisor event, prefixed with its unit. */
   supervisor(event: SupervisorEvent): void;
   /** One line a child printed. */
   child(line: { unit: string; instance: number; pid: number; stream: 'stdout' | 'stderr'; text: string }): void;
+  /** A chunk of lines a child printed (what relayOutput passes a sink): the same as child() per line, at a cost per chunk. */
+  lines(batch: OutputLines): void;
   /** Every unit's recent lines, for `launcher logs`. */
   readonly memory: MemoryLog;
   /** Writes what the sinks still hold and closes the log files. */
@@ -104,8 +107,27 @@ export function createLogger(format: LogFormat | LogOptions): Logger {
       take(record({ unit, stream: 'launcher', level, text: message, instance, pid, fields }));
     },
     child(line) {
-      // The hot path (every line a service prints): one object, no spreads.
       take({ seq: ++seq, time: Date.now(), unit: line.unit, instance: line.instance, pid: line.pid, stream: line.stream, level: 'info', text: line.text, fields: undefined });
+    },
+    lines(batch) {
+      // The hot path (everything a service prints): one time stamp and one rendered
+      // prefix per chunk, its bytes copied once per sink; no string or object per line.
+      const meta: LinesMeta = { unit: batch.unit, instance: batch.instance, pid: batch.pid, stream: batch.stream, seq: seq + 1, time: Date.now() };
+      seq += batch.count;
+      memory.addLines(batch, meta);
+      const toStdout = stdout.wantsLines;
+      if (!toStdout && !dir) return;
+      if (json) {
+        for (const r of recordsOf(batch, meta)) {
+          if (toStdout) stdout.write(render(r, stdoutStyle));
+          dir?.fileOf(batch.unit).write(render(r, fileStyle));
+        }
+        return;
+      }
+      // A child line renders as its prefix then its text: render the prefix once.
+      const head: LogRecord = { seq: meta.seq, time: meta.time, unit: meta.unit, instance: meta.instance, pid: meta.pid, stream: meta.stream, level: 'info', text: '' };
+      if (toStdout) stdout.writeLines(Buffer.from(formatText(head, stdoutStyle)), batch);
+      dir?.fileOf(batch.unit).writeLines(Buffer.from(formatText(head, fileStyle)), batch);
     },
     async close() {
       stdout.flushNow();

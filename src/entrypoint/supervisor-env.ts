@@ -33,7 +33,7 @@ export function createSupervisorEnv(launcher: Launcher, ownPids: Set<number>, ad
         // How many of the LISTEN_FDS are from the fd store (the last ones): socket-launcher/service's stored().
         ...(unit.service.fdStoreMax > 0 ? { extraEnv: { LAUNCHER_STORED_FDS: String(stored.length) } } : {}),
         ...(notify ? { notifySocket: notify.address } : {}),
-        onLine: (line) => launcher.logger.child(line),
+        onLine: { lines: (batch) => launcher.logger.lines(batch) },
         onSpawn: (pid) => {
           claimed = pid;
           ownPids.add(pid);
@@ -98,7 +98,7 @@ export function createConnectionEnv(launcher: Launcher, ownPids: Set<number>, ad
         extraFds: [{ fd: connection.fd, name: 'connection' }],
         ...(unit.service.stdio === 'socket' ? { stdioFd: connection.fd } : {}),
         extraEnv: remoteVariables(connection.peer),
-        onLine: (line) => launcher.logger.child(line),
+        onLine: { lines: (batch) => launcher.logger.lines(batch) },
         onSpawn: (pid) => {
           claimed = pid;
           ownPids.add(pid);

@@ -6,8 +6,8 @@ import type { Child, ExitStatus } from './contract.js';
 import { EXIT_NOT_FOUND, execCommand, type ShimKind } from './exec-shim.js';
 import { buildServiceEnv, pidVariables, type ServiceEnvOptions } from './spawn-env.js';
 import { encodeIds, serviceIdentity } from './spawn-identity.js';
-import { relayOutput, type OutputLine } from './spawn-output.js';
-export type { OutputLine, OutputFds } from './spawn-output.js';
+import { relayOutput, type OutputListener } from './spawn-output.js';
+export type { OutputLine, OutputLines, OutputListener, OutputSink, OutputFds } from './spawn-output.js';
 import { pipeCloexec } from '../sys/pipe.js';
 import { close } from '../sys/libc.js';
 import { syscallError } from '../errors.js';
@@ -16,8 +16,8 @@ import { syscallError } from '../errors.js';
 export interface SpawnOptions extends Omit<ServiceEnvOptions, 'identityEnv'> {
   /** Also place this fd at 0 and 1 (stdio = "socket": the accepted connection). */
   readonly stdioFd?: number;
-  /** Called once per complete output line (and for a partial last line at exit). */
-  readonly onLine?: (line: OutputLine) => void;
+  /** Gets each complete output line (and a partial last line at exit): a function per line, or a sink per chunk. */
+  readonly onLine?: OutputListener;
   /** Called synchronously as soon as the process exists, before the event loop turns. */
   readonly onSpawn?: (pid: number) => void;
   /** Exec shim override (tests); default /bin/sh when present, else the Node shim. */

@@ -123,7 +123,7 @@ describe('process', () => {
     expect(await withDeadline(child.exited, 5000, 'exit')).toEqual({ code: 0, signal: null });
     expect(stdoutOf(lines)).toEqual(['to-out', expect.stringMatching(/^pipe:\[\d+\]$/)]);
     expect(lines.filter((l) => l.stream === 'stderr').map((l) => l.text)).toEqual(['to-err']);
-    expect(child.outputFds).toEqual({ stdout: -1, stderr: -1 });
+    await waitFor(() => child.outputFds?.stdout === -1 && child.outputFds.stderr === -1, { what: 'both read ends at their end' });
   });
 
   it('caps very long lines and keeps only the last 50 lines', async () => {
