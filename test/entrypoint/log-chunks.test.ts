@@ -13,6 +13,7 @@ import { LogRing, MemoryLog, UNIT_LOG_BYTES, type LinesMeta } from '../../src/en
 import type { LogRecord } from '../../src/entrypoint/log-record.js';
 import type { LineChunk } from '../../src/supervisor/spawn-output.js';
 import { makeTmpDir } from '../helpers/tmp.js';
+import { chunkOf } from '../helpers/line-chunks.js';
 
 const tmps: { cleanup: () => void }[] = [];
 afterEach(() => tmps.splice(0).forEach((t) => t.cleanup()));
@@ -22,20 +23,6 @@ function tmpDir(): string {
   return tmp.dir;
 }
 
-/** A chunk of `lines` as a pipe gives them: each followed by `sep` ("\n" or "\r\n"). */
-function chunkOf(lines: string[], sep = '\n'): LineChunk {
-  const data = Buffer.from(lines.map((l) => l + sep).join(''));
-  const starts = new Int32Array(lines.length);
-  const ends = new Int32Array(lines.length);
-  let at = 0;
-  lines.forEach((l, i) => {
-    starts[i] = at;
-    at += Buffer.byteLength(l);
-    ends[i] = at;
-    at += Buffer.byteLength(sep);
-  });
-  return { data, starts, ends, count: lines.length };
-}
 
 let seq = 0;
 const meta = (unit: string, count: number): LinesMeta => {

@@ -5,6 +5,7 @@ import { isUtf8 } from 'node:buffer';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CUT_MARKER, LineSplitter, LineStore, MAX_LINE_CHARS, RecentLines, lineText, type LineChunk } from '../../src/supervisor/spawn-output.js';
+import { chunkOf } from '../helpers/line-chunks.js';
 
 /** Feeds `pieces` to a LineSplitter (then flushes); returns the lines and the chunks' sizes. */
 function split(pieces: (Buffer | string)[], flush = true): { lines: string[]; chunks: number[]; wellFormed: boolean } {
@@ -33,20 +34,6 @@ function cutAt(buf: Buffer, cuts: number[]): Buffer[] {
   return out;
 }
 
-/** A chunk of the given lines, "\n" after each (as a pipe would give them). */
-function chunkOf(lines: string[]): LineChunk {
-  const data = Buffer.from(lines.map((l) => l + '\n').join(''));
-  const starts = new Int32Array(lines.length);
-  const ends = new Int32Array(lines.length);
-  let at = 0;
-  lines.forEach((l, i) => {
-    starts[i] = at;
-    at += Buffer.byteLength(l);
-    ends[i] = at;
-    at += 1;
-  });
-  return { data, starts, ends, count: lines.length };
-}
 
 describe('LineSplitter', () => {
   it('passes a chunk\'s complete lines on together and holds a partial line until its newline', () => {
