@@ -11,7 +11,6 @@ import { FILE_PENDING_MAX_BYTES, LogDir } from '../../src/entrypoint/log-files.j
 import { frameLines } from '../../src/entrypoint/log-frame.js';
 import { LogRing, MemoryLog, UNIT_LOG_BYTES, type LinesMeta } from '../../src/entrypoint/log-memory.js';
 import type { LogRecord } from '../../src/entrypoint/log-record.js';
-import type { LineChunk } from '../../src/supervisor/spawn-output.js';
 import { makeTmpDir } from '../helpers/tmp.js';
 import { chunkOf } from '../helpers/line-chunks.js';
 

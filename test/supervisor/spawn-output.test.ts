@@ -4,7 +4,7 @@
 import { isUtf8 } from 'node:buffer';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CUT_MARKER, LineSplitter, LineStore, MAX_LINE_CHARS, RecentLines, lineText, type LineChunk } from '../../src/supervisor/spawn-output.js';
+import { CUT_MARKER, LineSplitter, LineStore, MAX_LINE_CHARS, RecentLines, lineText } from '../../src/supervisor/spawn-output.js';
 import { chunkOf } from '../helpers/line-chunks.js';
 
 /** Feeds `pieces` to a LineSplitter (then flushes); returns the lines and the chunks' sizes. */
