@@ -4,7 +4,7 @@
 // SIGCHLD), their output from the same pipe read ends the old code read.
 import type { Child, ExitStatus } from '../supervisor/contract.js';
 import type { AdoptedChildSpec } from '../supervisor/snapshot.js';
-import { relayOutput, type OutputLine } from '../supervisor/spawn-output.js';
+import { relayOutput, type OutputListener } from '../supervisor/spawn-output.js';
 import type { WaitResult } from '../sys/process.js';
 
 export class AdoptedChildren {
@@ -20,7 +20,7 @@ export class AdoptedChildren {
    * service pids (process groups to kill at shutdown). Its `exited` settles once the
    * reaper reports it (see reaped()) and its output has been read to the end.
    */
-  adopt(spec: AdoptedChildSpec, tag: { unit: string; instance: number }, onLine: (line: OutputLine) => void, pids: Set<number>): Child {
+  adopt(spec: AdoptedChildSpec, tag: { unit: string; instance: number }, onLine: OutputListener, pids: Set<number>): Child {
     const { pid } = spec;
     const output = relayOutput({ stdout: spec.stdout, stderr: spec.stderr }, { ...tag, pid }, onLine);
     for (const line of spec.lastLines) output.recent.push(line);

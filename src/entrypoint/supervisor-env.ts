@@ -43,7 +43,7 @@ export function createSupervisorEnv(launcher: Launcher, ownPids: Set<number>, ad
       return drainingNotify(child, notify, launcher, unit.name);
     },
     adopt: (unit, instance, spec) => {
-      const child = adopted.adopt(spec, { unit: unit.name, instance }, (line) => launcher.logger.child(line), ownPids);
+      const child = adopted.adopt(spec, { unit: unit.name, instance }, { lines: (batch) => launcher.logger.lines(batch) }, ownPids);
       return drainingNotify(child, launcher.notifyFor(unit), launcher, unit.name);
     },
     log: (event) => launcher.logger.supervisor(event),
@@ -107,6 +107,6 @@ export function createConnectionEnv(launcher: Launcher, ownPids: Set<number>, ad
       void child.exited.then(() => ownPids.delete(claimed));
       return child;
     },
-    adopt: (unit, n, spec) => adopted.adopt(spec, { unit: unit.name, instance: n }, (line) => launcher.logger.child(line), ownPids),
+    adopt: (unit, n, spec) => adopted.adopt(spec, { unit: unit.name, instance: n }, { lines: (batch) => launcher.logger.lines(batch) }, ownPids),
   };
 }
