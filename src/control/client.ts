@@ -3,7 +3,7 @@
 // to a callback, the final reply turned into a value or a LauncherError.
 import net from 'node:net';
 import { LauncherError, asLauncherError, type ErrorCode } from '../errors.js';
-import { LineSplitter } from './lines.js';
+import { FrameSplitter } from './lines.js';
 import { encodeRequest, parseReply, parseRequest, type ArgsOf, type Reply, type Verb } from './protocol.js';
 import { checkEvent, checkResult, type EventOf, type ResultOf } from './replies.js';
 
@@ -68,7 +68,7 @@ export function request(path: string, verb: string, args: object = {}, opts: Req
   }
   return new Promise<object>((resolve, reject) => {
     const socket = net.connect(path);
-    const splitter = new LineSplitter(MAX_REPLY_LINE_BYTES);
+    const splitter = new FrameSplitter(MAX_REPLY_LINE_BYTES);
     let connected = false;
     let settled = false;
     let timer: NodeJS.Timeout | undefined;

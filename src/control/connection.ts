@@ -4,7 +4,7 @@
 import type net from 'node:net';
 import { LauncherError, asLauncherError } from '../errors.js';
 import type { ControlHandler, ControlLog } from './handler.js';
-import { LineSplitter } from './lines.js';
+import { FrameSplitter } from './lines.js';
 import {
   MAX_LINE_BYTES, PROTOCOL_VERSION, encodeError, encodeEvent, encodeResult, parseRequest, requestIdOf, type Request,
 } from './protocol.js';
@@ -37,7 +37,7 @@ export class ControlConnection {
   /** Resolves once the socket is fully closed. */
   readonly closed: Promise<void>;
   private readonly socket: net.Socket;
-  private readonly splitter = new LineSplitter(MAX_LINE_BYTES);
+  private readonly splitter = new FrameSplitter(MAX_LINE_BYTES);
   private readonly peerGone = new AbortController();
   /** Requests run strictly one after another; this is the tail of that chain. */
   private queue: Promise<void> = Promise.resolve();

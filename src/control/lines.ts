@@ -1,5 +1,8 @@
-// Splits a byte stream into lines with a hard cap on line length, so a peer that
-// never sends "\n" cannot make the launcher buffer without bound.
+// Splits the control protocol's byte stream into frames (one JSON value per line) with a
+// hard cap on length, so a peer that never sends "\n" cannot make either side buffer
+// without bound. Not the output splitter (supervisor/spawn-output.ts LineSplitter): a
+// service's over-long line is cut and its output goes on, per chunk and without decoding,
+// while an over-long frame ends the conversation, and blank frames are no frames at all.
 
 /** What `push` found in a chunk: the complete lines, and whether the cap was broken. */
 export interface SplitResult {
@@ -16,7 +19,7 @@ export interface SplitResult {
  * closes the connection. Splitting on bytes before decoding keeps a multi-byte
  * character cut across chunks intact.
  */
-export class LineSplitter {
+export class FrameSplitter {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private broken = false;

@@ -29,21 +29,32 @@ import type { StatusReply } from '../control/replies.js';
 import type { ExitStatus } from '../supervisor/contract.js';
 
 /** What the launcher holds for one unit. */
+/** One unit as the launcher runs it. Read-only outside the Launcher: its methods change it. */
 export interface UnitRuntime {
   readonly supervisor: ServiceSupervisor;
   /** Sockets of the unit's current spec, in file order (fds 3..). */
-  sockets: BoundSocket[];
-  notify: NotifySocket | undefined;
+  readonly sockets: readonly BoundSocket[];
+  readonly notify: NotifySocket | undefined;
   /** On-demand watches waiting for the first connection. */
-  watches: Watch[];
+  readonly watches: readonly Watch[];
   /**
    * Sockets and notify sockets of a spec some instances still run after a reload's
    * rolling handoff failed partway; closed when the unit goes (or a later reload replaces them).
    */
-  retained: { sockets: BoundSocket[]; notify: NotifySocket | undefined }[];
+  readonly retained: readonly RetainedSpec[];
   /** fds the unit's instances handed over with FDSTORE=1; kept until `stop` or removal. */
   readonly fdStores: UnitFdStores;
 }
+
+/** What a unit still holds for a spec some of its instances run after a partial handoff. */
+export interface RetainedSpec {
+  readonly sockets: readonly BoundSocket[];
+  readonly notify: NotifySocket | undefined;
+}
+
+/** The Launcher's own, mutable view of a UnitRuntime. */
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+type OwnRuntime = Mutable<UnitRuntime>;
 
 export interface LauncherOptions {
   readonly logger: Logger;
@@ -72,7 +83,7 @@ export interface UnitState {
  */
 export class Launcher extends EventEmitter {
   /** The one record of which units run, with their sockets, notify sockets and supervisors. */
-  readonly #units = new Map<string, UnitRuntime>();
+  readonly #units = new Map<string, OwnRuntime>();
   /** Sockets per Unit object (spec): a handoff's new children get the new spec's sockets. */
   readonly #socketsOf = new WeakMap<Unit, BoundSocket[]>();
   readonly #notifyOf = new WeakMap<Unit, NotifySocket | undefined>();
@@ -126,7 +137,7 @@ export class Launcher extends EventEmitter {
       ? new PerConnectionSupervisor(unit, createConnectionEnv(this, this.#options.ownPids, this.#options.adopted))
       : new UnitSupervisor(unit, createSupervisorEnv(this, this.#options.ownPids, this.#options.adopted));
     const fdStores = new UnitFdStores((event) => this.logger.supervisor({ unit: unit.name, ...event }));
-    const runtime: UnitRuntime = { supervisor, sockets, notify, watches: [], retained: [], fdStores };
+    const runtime: OwnRuntime = { supervisor, sockets, notify, watches: [], retained: [], fdStores };
     supervisor.on('settled', (event: SettledEvent) => this.onSettled(runtime, event));
     // Its processes changed: the generation file (crash recovery) is written again.
     supervisor.on('transition', () => this.emit('changed'));
@@ -208,7 +219,8 @@ export class Launcher extends EventEmitter {
   }
 
   /** Watches an on-demand unit's sockets; the first readable one starts the service (which then accepts). */
-  armOnDemand(runtime: UnitRuntime): void {
+  armOnDemand(unitRuntime: UnitRuntime): void {
+    const runtime = this.#own(unitRuntime);
     this.disarm(runtime);
     const fire = (): void => {
       this.disarm(runtime);
@@ -218,7 +230,8 @@ export class Launcher extends EventEmitter {
     runtime.watches = runtime.sockets.map((s) => fdWatcher().watch(s.fd, fire, { oneshot: true }));
   }
 
-  disarm(runtime: UnitRuntime): void {
+  disarm(unitRuntime: UnitRuntime): void {
+    const runtime = this.#own(unitRuntime);
     for (const w of runtime.watches) w.cancel();
     runtime.watches = [];
   }
@@ -301,10 +314,54 @@ export class Launcher extends EventEmitter {
     this.#notifyOf.set(unit, notify);
   }
 
-  /** Forgets a unit a reload removed (its children are gone, its sockets closed or kept by others). */
-  remove(name: string): void {
+  /**
+   * A reload's handoff of `runtime` to the spec `unit` completed: every instance runs it, with
+   * `sockets` and `notify` (recorded by prepareSpec). Closes the notify sockets nothing reads
+   * any more; the old sockets are the reload's to close (another unit may have kept them).
+   */
+  completeHandoff(unitRuntime: UnitRuntime, unit: Unit, sockets: BoundSocket[], notify: NotifySocket | undefined): void {
+    const runtime = this.#own(unitRuntime);
+    if (notify !== runtime.notify) runtime.notify?.close();
+    for (const r of runtime.retained) if (r.notify !== notify) r.notify?.close();
+    runtime.notify = notify;
+    runtime.sockets = sockets;
+    runtime.retained = [];
+    runtime.fdStores.fit(unit.service.instances, unit.service.fdStoreMax);
+    if (runtime.supervisor.status().state === 'waiting') this.armOnDemand(runtime);
+  }
+
+  /**
+   * A reload's rolling handoff failed partway: some instances run the new spec and restart
+   * with its sockets and notify socket, so the unit keeps those open until it goes.
+   */
+  retainPartialHandoff(unitRuntime: UnitRuntime, sockets: BoundSocket[], notify: NotifySocket | undefined): void {
+    const runtime = this.#own(unitRuntime);
+    runtime.retained = [...runtime.retained, { sockets, notify: notify !== runtime.notify ? notify : undefined }];
+  }
+
+  /**
+   * Stops a unit a reload removed and forgets it: its children, fd store and notify sockets
+   * go; its sockets are the reload's to close (another unit may have kept them).
+   */
+  async retire(name: string): Promise<void> {
+    const runtime = this.#own(this.get(name));
+    this.disarm(runtime);
+    await runtime.supervisor.stop({ force: true });
+    runtime.fdStores.clear();
+    runtime.notify?.close();
+    for (const r of runtime.retained) r.notify?.close();
     this.#units.delete(name);
     this.emit('changed');
+  }
+
+  /** The launcher's own record of `runtime`; one it does not hold is a bug. */
+  #own(runtime: UnitRuntime): OwnRuntime {
+    const own = this.#units.get(runtime.supervisor.unit.name);
+    if (own !== runtime) {
+      const name = runtime.supervisor.unit.name;
+      throw new LauncherError('LAUNCHER_INTERNAL', `${name}: this runtime is not the one the launcher holds`, { unit: name });
+    }
+    return own;
   }
 
   /** The runtime of `name`, or LAUNCHER_UNKNOWN_UNIT. */
@@ -369,7 +426,8 @@ export class Launcher extends EventEmitter {
   }
 
   /** Closes a unit's sockets and notify socket (its children must be gone). */
-  release(runtime: UnitRuntime): void {
+  release(unitRuntime: UnitRuntime): void {
+    const runtime = this.#own(unitRuntime);
     this.disarm(runtime);
     runtime.fdStores.clear();
     socketsHeldBy(runtime).forEach(closeSocket);

@@ -5,7 +5,6 @@
 import type { Unit } from '../units/types.js';
 import { bindKey, closeSocket, retuneSocket, type BoundSocket } from '../sockets/index.js';
 import { needsNotify, socketsHeldBy, type Launcher, type UnitRuntime } from './launcher.js';
-import type { NotifySocket } from '../supervisor/notify.js';
 import { isPerConnection } from '../supervisor/index.js';
 
 /** Old sockets by bindKey; `take` hands each out once. */
@@ -29,11 +28,6 @@ class SocketPool {
     if (s) this.taken.add(s);
     return s;
   }
-}
-
-/** Closes the notify sockets of retained specs, except `keep`. */
-function closeRetainedNotify(runtime: UnitRuntime, keep: NotifySocket | undefined): void {
-  for (const r of runtime.retained) if (r.notify !== keep) r.notify?.close();
 }
 
 /** Compare by content: validated units are plain data in a fixed key order. */
@@ -93,12 +87,7 @@ export async function applyReload(launcher: Launcher, next: readonly Unit[], pro
     const switching = nextNames.has(name) && kindOf.get(name) !== isPerConnection(runtime.supervisor.unit);
     if (nextNames.has(name) && !switching) continue;
     progress(switching ? `${name}: switches to ${kindOf.get(name) ? 'a process per connection' : 'one service'}, stopping` : `${name}: removed, stopping`);
-    launcher.disarm(runtime);
-    await runtime.supervisor.stop({ force: true });
-    runtime.fdStores.clear();
-    runtime.notify?.close();
-    closeRetainedNotify(runtime, undefined);
-    launcher.remove(name);
+    await launcher.retire(name);
     if (!switching) summary.push(`removed ${name}`);
   }
 
@@ -119,13 +108,8 @@ export async function applyReload(launcher: Launcher, next: readonly Unit[], pro
       const report = await runtime.supervisor.replace(unit);
       const pids = report.instances.map((i) => `${i.oldPid ?? '-'} → ${i.newPid}`).join(', ');
       summary.push(`changed ${unit.name}${serving && pids ? `: handed off (${pids})` : ''}`);
-      if (notify !== runtime.notify) runtime.notify?.close();
-      closeRetainedNotify(runtime, notify);
-      runtime.notify = notify;
-      runtime.sockets = sockets;
-      runtime.fdStores.fit(unit.service.instances, unit.service.fdStoreMax);
-      runtime.retained = []; // every instance runs the new spec: old sockets close below unless kept
-      if (runtime.supervisor.status().state === 'waiting') launcher.armOnDemand(runtime);
+      // Every instance runs the new spec: old sockets close below unless kept.
+      launcher.completeHandoff(runtime, unit, sockets, notify);
     } catch (error) {
       failed.push({ unit: unit.name, error });
       for (const s of socketsHeldBy(runtime)) keptFds.add(s.fd);
@@ -133,7 +117,7 @@ export async function applyReload(launcher: Launcher, next: readonly Unit[], pro
         // A rolling handoff failed partway: the swapped instances run the new spec and
         // restart with its sockets and notify socket, so those stay open with the unit.
         summary.push(`changed ${unit.name}: handoff failed partway, some instances run the new version`);
-        runtime.retained.push({ sockets, notify: notify !== runtime.notify ? notify : undefined });
+        launcher.retainPartialHandoff(runtime, sockets, notify);
       } else {
         summary.push(`changed ${unit.name}: handoff failed, still running the old version`);
         sockets.filter((s) => fresh.includes(s)).forEach((s) => {

@@ -290,8 +290,14 @@ async function serve(origin: Origin, options: ServeOptions): Promise<number> {
   const manager = new ManagerNotify(process.env, (m) => logger.event('warn', m));
   let server: ControlServer | undefined;
 
+  /** Closes the control socket, once: no new requests from here on. */
+  const closeControl = async (): Promise<void> => {
+    const closing = server;
+    server = undefined;
+    await closing?.close();
+  };
   const teardown = async (): Promise<void> => {
-    await server?.close();
+    await closeControl();
     reaper.stop();
     stopFdWatcher();
   };
@@ -299,7 +305,7 @@ async function serve(origin: Origin, options: ServeOptions): Promise<number> {
     // Orphans get as long to finish as the slowest unit's stop_timeout (of the units held now, after any reload).
     const graceMs = launcher.largestStopTimeoutMs();
     const servicesClean = await launcher.shutdown();
-    await server?.close();
+    await closeControl();
     const orphansClean = await waitForChildren(ownPids, logger, graceMs, () => shutdown.state === 'hurrying');
     generation?.remove();
     await teardown();

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { LauncherError } from '../../src/errors.js';
-import { LineSplitter } from '../../src/control/lines.js';
+import { FrameSplitter } from '../../src/control/lines.js';
 import {
   MAX_LINE_BYTES, encodeError, encodeEvent, encodeRequest, encodeResult, parseReply, parseRequest, requestIdOf,
 } from '../../src/control/protocol.js';
@@ -101,9 +101,9 @@ describe('encoders and parseReply', () => {
   });
 });
 
-describe('LineSplitter', () => {
+describe('FrameSplitter', () => {
   it('splits across chunks, keeps multi-byte characters whole, drops blank lines and \\r', () => {
-    const splitter = new LineSplitter(100);
+    const splitter = new FrameSplitter(100);
     const text = Buffer.from('héllo\r\n\n wörld\nrest');
     const lines: string[] = [];
     for (let i = 0; i < text.length; i++) lines.push(...splitter.push(text.subarray(i, i + 1)).lines);
@@ -111,10 +111,10 @@ describe('LineSplitter', () => {
   });
 
   it('reports an overlong line once, complete or pending, then stops', () => {
-    const complete = new LineSplitter(4);
+    const complete = new FrameSplitter(4);
     expect(complete.push(Buffer.from('ok\ntoolong\nok\n'))).toEqual({ lines: ['ok'], overflow: 7 });
     expect(complete.push(Buffer.from('ok\n'))).toEqual({ lines: [] });
-    const pending = new LineSplitter(4);
+    const pending = new FrameSplitter(4);
     expect(pending.push(Buffer.from('abc')).overflow).toBeUndefined();
     expect(pending.push(Buffer.from('de')).overflow).toBe(5);
   });
