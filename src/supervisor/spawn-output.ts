@@ -206,8 +206,11 @@ export class LineSplitter {
   }
 }
 
-/** Bytes a LineStore starts with; it doubles as it needs to, up to its limit. */
+/** Bytes a LineStore takes at its first line; it doubles as it needs to, up to its limit. */
 const STORE_INITIAL_BYTES = 4 * 1024;
+
+/** A LineStore's buffer until its first line: most services print little or nothing. */
+const NO_BYTES = Buffer.alloc(0);
 
 /**
  * The last `limit` lines of a stream (or of several, in order), as bytes in one
@@ -238,7 +241,7 @@ export class LineStore {
     private limit: number,
     private readonly maxBytes: number,
   ) {
-    this.buf = Buffer.allocUnsafeSlow(Math.min(STORE_INITIAL_BYTES, maxBytes));
+    this.buf = NO_BYTES;
     this.offs = new Int32Array(Math.max(1, limit));
     this.lens = new Int32Array(Math.max(1, limit));
   }
@@ -365,7 +368,7 @@ export class LineStore {
 
   /** A larger buffer (at least twice what the kept lines and `bytes` need, at most maxBytes), the lines moved to its start. */
   private grow(bytes: number): void {
-    let size = this.buf.length * 2;
+    let size = Math.max(STORE_INITIAL_BYTES, this.buf.length * 2);
     while (size < 2 * (this.used + bytes) && size < this.maxBytes) size *= 2;
     const buf = Buffer.allocUnsafeSlow(Math.min(size, this.maxBytes));
     let at = 0;
