@@ -3,9 +3,14 @@
 // anything has queued work on libuv's threadpool (loading an ES module does, and the pool's
 // size is fixed when it starts): it makes the pool one thread larger than asked, because the
 // launcher's fd watcher holds one thread for as long as it waits, that is for its whole life
-// (bench/threadpool.mjs measures why; docs/footprint.md). Then it loads the ES entry,
-// cmd/launcher.ts (compile cache, then the CLI).
+// (bench/threadpool.mjs measures why; docs/footprint.md). It turns V8's optimizing
+// compilers off (cmd/lean-v8.cts). Then it loads the ES entry, cmd/launcher.ts (compile
+// cache, then the CLI).
 import fs = require('node:fs');
+import v8 = require('node:v8');
+import lean = require('./lean-v8.cjs');
+
+for (const flag of lean.leanV8Flags(process.execArgv)) v8.setFlagsFromString(flag);
 
 /** libuv's pool size when UV_THREADPOOL_SIZE is unset. */
 const LIBUV_DEFAULT_POOL = 4;
