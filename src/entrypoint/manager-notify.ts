@@ -4,6 +4,7 @@
 // the new code sends READY=1 again once it has taken over. Without NOTIFY_SOCKET
 // (not under systemd) every call is a no-op. A send that fails is logged once.
 import { sendDatagram } from '../sys/dgram.js';
+import { describeErrno } from '../sys/errno.js';
 
 export class ManagerNotify {
   readonly #address: string | undefined;
@@ -38,12 +39,15 @@ export class ManagerNotify {
     const text = Object.entries(fields)
       .map(([k, v]) => `${k}=${v.replace(/[\n\0]/g, ' ')}`)
       .join('\n');
+    let failure: string | undefined;
     try {
-      sendDatagram(this.#address, Buffer.from(text + '\n'));
+      const sent = sendDatagram(this.#address, Buffer.from(text + '\n'));
+      if (sent < 0) failure = describeErrno(-sent);
     } catch (error) {
-      if (this.#warned) return;
-      this.#warned = true;
-      this.warn(`cannot notify the service manager at NOTIFY_SOCKET=${this.#address} (${(error as Error).message}); going on without`);
+      failure = (error as Error).message; // no native calls on this platform
     }
+    if (failure === undefined || this.#warned) return;
+    this.#warned = true;
+    this.warn(`cannot notify the service manager at NOTIFY_SOCKET=${this.#address} (${failure}); going on without`);
   }
 }
