@@ -24,11 +24,11 @@ export class AdoptedChildren {
     const { pid } = spec;
     const output = relayOutput({ stdout: spec.stdout, stderr: spec.stderr }, { ...tag, pid }, onLine);
     for (const line of spec.lastLines) output.recent.push(line);
-    let hasExited = false;
+    let reaped: ExitStatus | null = null;
     pids.add(pid);
     const exited = new Promise<ExitStatus>((resolve) => {
       this.#waiting.set(pid, (status) => {
-        hasExited = true;
+        reaped = status;
         pids.delete(pid);
         void output.settled().then(() => resolve(status));
       });
@@ -39,7 +39,7 @@ export class AdoptedChildren {
       pid,
       exited,
       kill(signal: NodeJS.Signals): void {
-        if (hasExited) return;
+        if (reaped) return;
         try {
           process.kill(-pid, signal);
         } catch (error) {
@@ -47,6 +47,8 @@ export class AdoptedChildren {
         }
       },
       lastLines: () => output.recent.snapshot(),
+      // Reaped but its output still draining: an upgrade now must carry the exit.
+      reapedStatus: () => reaped,
       get outputFds() {
         return output.openFds();
       },
