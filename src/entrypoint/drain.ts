@@ -79,7 +79,9 @@ export async function waitForChildren(
     }
     if (killedAt !== undefined) {
       if (now - killedAt > AFTER_KILL_MS) {
-        logger.event('warn', `processes ${left.join(', ')} are still here after SIGKILL, exiting anyway`);
+        // A service libuv reaped whose exit was not delivered yet is in ownPids only.
+        const still = [...new Set([...left, ...ownPids])];
+        logger.event('warn', `process${still.length === 1 ? '' : 'es'} ${still.join(', ')} still here after SIGKILL, exiting anyway`);
         return false;
       }
       for (const pid of left) {
