@@ -1,6 +1,7 @@
 // `launcher run -l ADDR... -- CMD ARGS`: `up` for one ad-hoc unit given on the command line.
 import type { CommandModule } from 'yargs';
 import { finish } from '../exit.js';
+import { compilersBack } from '../lean-v8-after-start.js';
 import { controlOption } from '../options.js';
 import { LauncherError } from '../../src/errors.js';
 import type { LogFormat } from '../../src/entrypoint/log.js';
@@ -38,6 +39,7 @@ export const run: CommandModule = {
         control: argv.control as string | undefined,
         logFormat: argv['log-format'] as LogFormat,
         logDir: logDirOption(argv),
+        onStarted: compilersBack,
       });
     }),
 };

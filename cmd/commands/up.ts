@@ -1,6 +1,7 @@
 // `launcher up`: run every unit of the directory in the foreground.
 import type { CommandModule } from 'yargs';
 import { finish } from '../exit.js';
+import { compilersBack } from '../lean-v8-after-start.js';
 import { controlOption, unitsDir, unitsOption } from '../options.js';
 import type { LogFormat } from '../../src/entrypoint/log.js';
 import { logDirOption, logDirOptions } from '../log-options.js';
@@ -25,6 +26,7 @@ export const up: CommandModule = {
         control: argv.control as string | undefined,
         logFormat: argv['log-format'] as LogFormat,
         logDir: logDirOption(argv),
+        onStarted: compilersBack,
       });
     }),
 };

@@ -39,6 +39,8 @@ export interface UpOptions {
   readonly logFormat: LogFormat;
   /** --log-dir: DIR/<unit>.log and DIR/launcher.log, rotated. */
   readonly logDir?: { readonly dir: string; readonly maxBytes: number; readonly keep: number } | undefined;
+  /** Called once, when every unit has been started (ready or failed) or taken over after an upgrade. */
+  readonly onStarted?: (() => void) | undefined;
 }
 
 export interface RunOptions {
@@ -50,6 +52,7 @@ export interface RunOptions {
   readonly control?: string | undefined;
   readonly logFormat: LogFormat;
   readonly logDir?: UpOptions['logDir'];
+  readonly onStarted?: UpOptions['onStarted'];
 }
 
 /** The logger of `up`/`run`; the log directory is created first (LAUNCHER_USAGE when it cannot be). */
@@ -97,7 +100,7 @@ export async function runUp(options: UpOptions): Promise<number> {
   const upgrade = takeUpgradeState();
   if (upgrade?.check) return upgrade.code;
   const logger = openLogger(options.logFormat, options.logDir);
-  if (upgrade) return serve({ resume: upgrade.state }, { unitsDir: upgrade.state.unitsDir, control: options.control, logger, controlRequired: true });
+  if (upgrade) return serve({ resume: upgrade.state }, { unitsDir: upgrade.state.unitsDir, control: options.control, logger, controlRequired: true, onStarted: options.onStarted });
   const inherited = takeInheritedFds();
   const units = await loadUnitDir(options.unitsDir);
   return serve({ units, inherited }, { ...options, logger, controlRequired: true });
@@ -111,7 +114,7 @@ export async function runAdHoc(options: RunOptions): Promise<number> {
   const upgrade = takeUpgradeState();
   if (upgrade?.check) return upgrade.code;
   const logger = openLogger(options.logFormat, options.logDir);
-  if (upgrade) return serve({ resume: upgrade.state }, { unitsDir: null, control: options.control, logger, controlRequired: false });
+  if (upgrade) return serve({ resume: upgrade.state }, { unitsDir: null, control: options.control, logger, controlRequired: false, onStarted: options.onStarted });
   const inherited = takeInheritedFds();
   let unit: Unit;
   try {
@@ -130,7 +133,7 @@ export async function runAdHoc(options: RunOptions): Promise<number> {
     return code;
   }
   const once: Unit = { ...unit, service: { ...unit.service, restart: 'no' } };
-  return serve({ units: [once], inherited }, { unitsDir: null, control: options.control, logger, controlRequired: false });
+  return serve({ units: [once], inherited }, { unitsDir: null, control: options.control, logger, controlRequired: false, onStarted: options.onStarted });
 }
 
 /** A refused reload as `check` would print it: the summary, then one located line per unit-file error. */
@@ -194,6 +197,7 @@ interface ServeOptions {
   readonly control?: string | undefined;
   readonly logger: Logger;
   readonly controlRequired: boolean;
+  readonly onStarted?: (() => void) | undefined;
 }
 
 /** Where the units come from: a fresh start binds them; an upgraded process takes them over. */
@@ -418,14 +422,19 @@ async function serve(origin: Origin, options: ServeOptions): Promise<number> {
     },
   });
 
-  if (resumed) manager.ready(`upgraded in place to ${launcherVersion()}; ${launcher.size} units`);
-  else {
+  if (resumed) {
+    manager.ready(`upgraded in place to ${launcherVersion()}; ${launcher.size} units`);
+    options.onStarted?.();
+  } else {
     const starts = launcher.runtimes().map((runtime) =>
       launcher.startUnit(runtime).catch((error: unknown) => {
         logger.supervisor({ unit: runtime.supervisor.unit.name, level: 'error', message: asLauncherError(error).message });
       }),
     );
-    void Promise.all(starts).then(() => manager.ready(`${launcher.size} units started`));
+    void Promise.all(starts).then(() => {
+      manager.ready(`${launcher.size} units started`);
+      options.onStarted?.();
+    });
     // A crashed launcher's services went on serving on the sockets taken from them; now that
     // ours have started (ready or failed), they stop as their units say.
     const old = previous?.processes() ?? [];

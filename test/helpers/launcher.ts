@@ -116,7 +116,27 @@ export async function cleanupLaunchers(): Promise<void> {
       try {
         await l.stop('SIGTERM', 20_000);
       } catch {
-        process.kill(l.pid, 'SIGKILL');
+        // It did not stop in time (seen once under heavy load): its services must not outlive the
+        // test either, and a SIGKILLed launcher leaves them to init. Each leads its own process group.
+        let services: number[] = [];
+        try {
+          services = childrenOf(l.pid);
+        } catch {
+          // it is gone after all
+        }
+        for (const pid of services) {
+          try {
+            process.kill(-pid, 'SIGKILL');
+          } catch {
+            // gone meanwhile
+          }
+        }
+        try {
+          process.kill(l.pid, 'SIGKILL');
+        } catch {
+          // gone meanwhile
+        }
+        console.warn(`launcher ${l.pid} did not stop within 20 s of SIGTERM: killed it and the process groups of its children ${services.join(', ')}`);
       }
     }),
   );
