@@ -134,7 +134,9 @@ describe('launcher logs', () => {
     stuck.write(JSON.stringify({ v: 1, id: 1, verb: 'logs', args: { units: ['burst'], lines: 0, follow: true } }) + '\n');
     stuck.pause(); // never reads: the launcher must not wait for it
     writeFileSync(fifo, 'go\n');
-    await waitFor(async () => /burst-done/.test((await up.verb(['logs', 'burst', '-n', '1'])).stdout), { timeoutMs: 60_000, what: 'the burst to finish while a follower is stuck' });
+    // The unit's log also holds the launcher's own records about it: "starting -> running" comes
+    // ready_after (1 s) after the spawn, before or after the burst's last line, so look at a few.
+    await waitFor(async () => /burst-done/.test((await up.verb(['logs', 'burst', '-n', '10'])).stdout), { timeoutMs: 60_000, what: 'the burst to finish while a follower is stuck' });
     // Now it reads: the lines it missed are a count, then the stream goes on.
     const replies = collectLines([stuck], 'stuck follower');
     stuck.resume();
