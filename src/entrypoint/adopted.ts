@@ -5,6 +5,7 @@
 import type { Child, ExitStatus } from '../supervisor/contract.js';
 import type { AdoptedChildSpec } from '../supervisor/snapshot.js';
 import { relayOutput, type OutputListener } from '../supervisor/spawn-output.js';
+import { childOf } from '../supervisor/spawn.js';
 import type { WaitResult } from '../sys/process.js';
 
 export class AdoptedChildren {
@@ -35,24 +36,7 @@ export class AdoptedChildren {
     });
     // Reaped by the previous process already (its exit was on its way to being acted on).
     if (spec.exit) this.reaped({ pid, status: 0, ...spec.exit });
-    return {
-      pid,
-      exited,
-      kill(signal: NodeJS.Signals): void {
-        if (reaped) return;
-        try {
-          process.kill(-pid, signal);
-        } catch (error) {
-          if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
-        }
-      },
-      lastLines: () => output.recent.snapshot(),
-      // Reaped but its output still draining: an upgrade now must carry the exit.
-      reapedStatus: () => reaped,
-      get outputFds() {
-        return output.openFds();
-      },
-    };
+    return childOf(pid, exited, output, () => reaped !== null, () => reaped);
   }
 
   /** The reaper collected `result.pid`: true when it was adopted (its `exited` settles now). */

@@ -6,7 +6,7 @@ import type { Child, ExitStatus } from './contract.js';
 import { EXIT_NOT_FOUND, execCommand, type ShimKind } from './exec-shim.js';
 import { buildServiceEnv, pidVariables, type ServiceEnvOptions } from './spawn-env.js';
 import { encodeIds, serviceIdentity } from './spawn-identity.js';
-import { relayOutput, type OutputListener } from './spawn-output.js';
+import { relayOutput, type OutputListener, type OutputRelay } from './spawn-output.js';
 export type { OutputLine, OutputLines, OutputListener, OutputSink, OutputFds } from './spawn-output.js';
 import { pipeCloexec } from '../sys/pipe.js';
 import { close } from '../sys/libc.js';
@@ -107,12 +107,21 @@ export function spawnService(opts: SpawnOptions): Child {
   });
   const exited = Promise.race([exitedByEvent, exitedBySpawnError]);
 
+  return childOf(pid, exited, output, () => hasExited, () => reaped);
+}
+
+/**
+ * The Child of a service process that leads its own process group, whose output
+ * `output` relays (a spawned one here, an adopted one after an upgrade): `gone` once it
+ * has exited (then kill is a no-op), `reaped` its status once reaped.
+ */
+export function childOf(pid: number, exited: Promise<ExitStatus>, output: OutputRelay, gone: () => boolean, reaped: () => ExitStatus | null): Child {
   return {
     pid,
     exited,
     kill(signal: NodeJS.Signals): void {
       // pid 0 would signal the launcher's own group: never.
-      if (hasExited || pid <= 0) return;
+      if (gone() || pid <= 0) return;
       try {
         process.kill(-pid, signal);
       } catch (error) {
@@ -120,7 +129,8 @@ export function spawnService(opts: SpawnOptions): Child {
       }
     },
     lastLines: () => output.recent.snapshot(),
-    reapedStatus: () => reaped,
+    // Reaped but its output still draining: an upgrade now must carry the exit.
+    reapedStatus: reaped,
     get outputFds() {
       return output.openFds();
     },
