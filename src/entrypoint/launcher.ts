@@ -215,7 +215,8 @@ export class Launcher extends EventEmitter {
   async startUnit(runtime: UnitRuntime): Promise<void> {
     const { supervisor } = runtime;
     await supervisor.start();
-    if (supervisor.status().state === 'waiting') this.armOnDemand(runtime);
+    // A reload may have retired the unit while it started: nothing of it is watched any more.
+    if (supervisor.status().state === 'waiting' && this.#units.get(supervisor.unit.name) === runtime) this.armOnDemand(runtime);
   }
 
   /** Watches an on-demand unit's sockets; the first readable one starts the service (which then accepts). */
@@ -347,11 +348,17 @@ export class Launcher extends EventEmitter {
     const runtime = this.#own(this.get(name));
     this.disarm(runtime);
     await runtime.supervisor.stop({ force: true });
+    this.#letGo(runtime);
+    this.#units.delete(name);
+    this.emit('changed');
+  }
+
+  /** Drops what a unit whose children are gone holds besides its sockets: watches, fd store, notify sockets. */
+  #letGo(runtime: OwnRuntime): void {
+    this.disarm(runtime);
     runtime.fdStores.clear();
     runtime.notify?.close();
     for (const r of runtime.retained) r.notify?.close();
-    this.#units.delete(name);
-    this.emit('changed');
   }
 
   /** The launcher's own record of `runtime`; one it does not hold is a bug. */
@@ -428,11 +435,8 @@ export class Launcher extends EventEmitter {
   /** Closes a unit's sockets and notify socket (its children must be gone). */
   release(unitRuntime: UnitRuntime): void {
     const runtime = this.#own(unitRuntime);
-    this.disarm(runtime);
-    runtime.fdStores.clear();
+    this.#letGo(runtime);
     socketsHeldBy(runtime).forEach(closeSocket);
-    runtime.notify?.close();
-    for (const r of runtime.retained) r.notify?.close();
     runtime.sockets = [];
     runtime.notify = undefined;
     runtime.retained = [];
